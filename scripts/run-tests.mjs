@@ -1,0 +1,36 @@
+// Runs the test suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
+// Under CI=true a missing TEST_DATABASE_URL is a failure, never a silent skip.
+import { spawnSync } from 'node:child_process'
+import { readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+
+function findTests (dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name)
+    if (statSync(path).isDirectory()) return findTests(path)
+    return name.endsWith('.test.ts') ? [path] : []
+  })
+}
+
+const filter = process.argv.slice(2)
+const files = findTests('test').filter((f) => filter.length === 0 || filter.some((x) => f.includes(x))).sort()
+const ci = process.env.CI === 'true'
+if (ci && !process.env.TEST_DATABASE_URL) {
+  console.error('CI=true but TEST_DATABASE_URL is not set: the PostgreSQL run cannot be skipped in CI')
+  process.exit(1)
+}
+
+const runs = [{ name: 'sqlite', env: { TEST_DB: 'sqlite' } }]
+if (process.env.TEST_DATABASE_URL) runs.push({ name: 'postgres', env: { TEST_DB: 'postgres' } })
+else console.log('TEST_DATABASE_URL unset: PostgreSQL run skipped (set it to run the suite on PostgreSQL too)')
+
+let failed = false
+for (const run of runs) {
+  console.log(`\n=== test suite on ${run.name} (${files.length} files) ===`)
+  const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
+    stdio: 'inherit',
+    env: { ...process.env, ...run.env }
+  })
+  if (result.status !== 0) failed = true
+}
+process.exit(failed ? 1 : 0)

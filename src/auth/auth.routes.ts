@@ -1,0 +1,202 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { Config } from '../config/index.js'
+import { type Authenticate, authOf, REFRESH_COOKIE } from '../http/authenticate.js'
+import { AppError, OAuthError } from '../http/errors.js'
+import { errorResponses, MessageResponse } from '../http/schemas.js'
+import { User } from '../users/users.schemas.js'
+import type { AuthService, ClientInfo, IssuedTokens } from './auth.service.js'
+import {
+  ChangePasswordBody, LoginForm, OAuthErrorResponse, OAuthTokenResponse, RefreshBody, SessionItem,
+  SessionParams, SigninBody, SignupBody, TokenResponse, UpdateMeBody
+} from './auth.schemas.js'
+import { clearAuthCookies, setAuthCookies } from './cookies.js'
+
+export interface AuthRoutesOptions {
+  config: Config
+  auth: AuthService
+  authenticate: Authenticate
+}
+
+function clientOf (request: FastifyRequest): ClientInfo {
+  return { ip: request.ip ?? null, userAgent: request.headers['user-agent'] ?? null }
+}
+
+function tokenResponse (tokens: IssuedTokens) {
+  return {
+    access_token: tokens.accessToken,
+    token_type: 'bearer' as const,
+    expires_in: tokens.expiresIn,
+    refresh_token: tokens.refreshToken,
+    user: tokens.user
+  }
+}
+
+function noStore (reply: FastifyReply): void {
+  reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
+}
+
+const tags = ['auth']
+
+export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { config, auth, authenticate }) => {
+  app.post('/signup', {
+    schema: {
+      tags, summary: 'Create an account and sign in', operationId: 'signUp',
+      body: SignupBody,
+      response: { 201: TokenResponse, ...errorResponses(409, 422, 429) }
+    }
+  }, async (request, reply) => {
+    const tokens = await auth.signup(request.body, clientOf(request))
+    setAuthCookies(reply, config, tokens)
+    noStore(reply)
+    return reply.code(201).send(tokenResponse(tokens))
+  })
+
+  app.post('/signin', {
+    schema: {
+      tags, summary: 'Sign in with email and password', operationId: 'signIn',
+      body: SigninBody,
+      response: { 200: TokenResponse, ...errorResponses(401, 403, 422, 429) }
+    }
+  }, async (request, reply) => {
+    const tokens = await auth.signin(request.body.email, request.body.password, clientOf(request))
+    setAuthCookies(reply, config, tokens)
+    noStore(reply)
+    return tokenResponse(tokens)
+  })
+
+  app.post('/login', {
+    schema: {
+      tags, summary: 'Sign in from an HTML form (sets cookies)', operationId: 'logIn',
+      consumes: ['application/x-www-form-urlencoded'],
+      body: LoginForm,
+      response: { 204: Type.Null(), ...errorResponses(401, 403, 422, 429) }
+    }
+  }, async (request, reply) => {
+    const tokens = await auth.signin(request.body.username, request.body.password, clientOf(request))
+    setAuthCookies(reply, config, tokens)
+    noStore(reply)
+    return reply.code(204).send(null)
+  })
+
+  app.post('/token', {
+    schema: {
+      tags, summary: 'OAuth2 token endpoint (password and refresh_token grants)', operationId: 'token',
+      consumes: ['application/x-www-form-urlencoded'],
+      // Validated by hand: RFC 6749 §5.2 fixes this endpoint's error shape.
+      response: { 200: OAuthTokenResponse, 400: OAuthErrorResponse, 401: OAuthErrorResponse }
+    }
+  }, async (request, reply) => {
+    const body = (request.body ?? {}) as Record<string, unknown>
+    const field = (name: string): string | undefined => typeof body[name] === 'string' ? body[name] as string : undefined
+    const grantType = field('grant_type')
+    let tokens: IssuedTokens
+    try {
+      if (grantType === 'password') {
+        const username = field('username')
+        const password = field('password')
+        if (!username || !password) throw new OAuthError('invalid_request', 'username and password are required')
+        tokens = await auth.signin(username, password, clientOf(request))
+      } else if (grantType === 'refresh_token') {
+        const refreshToken = field('refresh_token')
+        if (!refreshToken) throw new OAuthError('invalid_request', 'refresh_token is required')
+        tokens = await auth.refresh(refreshToken)
+      } else if (grantType === undefined) {
+        throw new OAuthError('invalid_request', 'grant_type is required')
+      } else {
+        throw new OAuthError('unsupported_grant_type', 'Supported grant types: password, refresh_token')
+      }
+    } catch (error) {
+      // Credentials, inactive accounts and bad refresh tokens all read as invalid_grant;
+      // anything else (rate limits, server errors) keeps its own status and shape.
+      if (error instanceof AppError && (error.statusCode === 401 || error.statusCode === 403)) {
+        throw new OAuthError('invalid_grant', error.message)
+      }
+      throw error
+    }
+    noStore(reply)
+    return { access_token: tokens.accessToken, token_type: 'Bearer' as const, expires_in: tokens.expiresIn, refresh_token: tokens.refreshToken }
+  })
+
+  app.post('/refresh', {
+    schema: {
+      tags, summary: 'Rotate the refresh token (cookie → 204 with new cookies, body → 200)', operationId: 'refresh',
+      body: Type.Optional(RefreshBody),
+      response: { 200: TokenResponse, 204: Type.Null(), ...errorResponses(401, 422) }
+    }
+  }, async (request, reply) => {
+    const fromBody = request.body?.refresh_token
+    const fromCookie = request.cookies[REFRESH_COOKIE]
+    const tokens = await auth.refresh(fromBody ?? fromCookie ?? '')
+    noStore(reply)
+    if (fromBody !== undefined) return tokenResponse(tokens)
+    setAuthCookies(reply, config, tokens)
+    return reply.code(204).send(null)
+  })
+
+  app.post('/logout', {
+    onRequest: authenticate,
+    schema: { tags, summary: 'End this session', operationId: 'logOut', security: [{ bearer: [] }], response: { 204: Type.Null(), ...errorResponses(401) } }
+  }, async (request, reply) => {
+    await auth.logout(authOf(request).sessionId)
+    clearAuthCookies(reply, config)
+    return reply.code(204).send(null)
+  })
+
+  app.post('/logout-all', {
+    onRequest: authenticate,
+    schema: { tags, summary: 'End every session of this user', operationId: 'logOutAll', security: [{ bearer: [] }], response: { 204: Type.Null(), ...errorResponses(401) } }
+  }, async (request, reply) => {
+    await auth.logoutAll(authOf(request).user.id)
+    clearAuthCookies(reply, config)
+    return reply.code(204).send(null)
+  })
+
+  app.get('/me', {
+    onRequest: authenticate,
+    schema: { tags, summary: 'The signed-in user', operationId: 'getMe', security: [{ bearer: [] }], response: { 200: User, ...errorResponses(401, 403) } }
+  }, async (request) => authOf(request).user)
+
+  app.patch('/me', {
+    onRequest: authenticate,
+    schema: {
+      tags, summary: 'Update name or username', operationId: 'updateMe', security: [{ bearer: [] }],
+      body: UpdateMeBody,
+      response: { 200: User, ...errorResponses(401, 403, 409, 422) }
+    }
+  }, async (request) => auth.updateProfile(authOf(request).user.id, request.body))
+
+  app.post('/change-password', {
+    onRequest: authenticate,
+    schema: {
+      tags, summary: 'Change the password (ends every session)', operationId: 'changePassword', security: [{ bearer: [] }],
+      body: ChangePasswordBody,
+      response: { 200: MessageResponse, ...errorResponses(400, 401, 403, 422, 429) }
+    }
+  }, async (request, reply) => {
+    await auth.changePassword(authOf(request).user.id, request.body.old_password, request.body.new_password)
+    clearAuthCookies(reply, config)
+    return { message: 'Password changed successfully' }
+  })
+
+  app.get('/sessions', {
+    onRequest: authenticate,
+    schema: { tags, summary: 'Live sessions of this user', operationId: 'listSessions', security: [{ bearer: [] }], response: { 200: Type.Array(SessionItem), ...errorResponses(401, 403) } }
+  }, async (request) => {
+    const { user, sessionId } = authOf(request)
+    return auth.listSessions(user.id, sessionId)
+  })
+
+  app.delete('/sessions/:id', {
+    onRequest: authenticate,
+    schema: {
+      tags, summary: 'Revoke one of this user\'s sessions', operationId: 'deleteSession', security: [{ bearer: [] }],
+      params: SessionParams,
+      response: { 204: Type.Null(), ...errorResponses(401, 403, 404, 422) }
+    }
+  }, async (request, reply) => {
+    await auth.deleteSession(authOf(request).user.id, request.params.id)
+    return reply.code(204).send(null)
+  })
+}

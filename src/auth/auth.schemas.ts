@@ -1,0 +1,57 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { DisplayName, Email, Password, User, Username } from '../users/users.schemas.js'
+
+export const SignupBody = Type.Object({
+  email: Email,
+  username: Username,
+  password: Password,
+  name: Type.Optional(DisplayName)
+})
+
+export const SigninBody = Type.Object({ email: Email, password: Password })
+
+export const LoginForm = Type.Object({
+  username: Type.String({ maxLength: 254, description: 'The account email (OAuth2 form field name)' }),
+  password: Password
+})
+
+export const RefreshBody = Type.Object({ refresh_token: Type.Optional(Type.String({ maxLength: 256 })) })
+
+export const UpdateMeBody = Type.Object({
+  name: Type.Optional(Type.Union([DisplayName, Type.Null()])),
+  username: Type.Optional(Username)
+})
+
+export const ChangePasswordBody = Type.Object({ old_password: Password, new_password: Password })
+
+export const TokenResponse = Type.Object({
+  access_token: Type.String(),
+  token_type: Type.Literal('bearer'),
+  expires_in: Type.Integer(),
+  refresh_token: Type.String(),
+  user: User
+}, { title: 'TokenResponse' })
+
+export const OAuthTokenResponse = Type.Object({
+  access_token: Type.String(),
+  token_type: Type.Literal('Bearer'),
+  expires_in: Type.Integer(),
+  refresh_token: Type.String()
+})
+
+export const OAuthErrorResponse = Type.Object({ error: Type.String(), error_description: Type.String() })
+
+export const SessionItem = Type.Object({
+  id: Type.String(),
+  created_at: Type.String({ format: 'date-time' }),
+  last_used_at: Type.String({ format: 'date-time' }),
+  expires_at: Type.String({ format: 'date-time' }),
+  ip: Type.Union([Type.String(), Type.Null()]),
+  user_agent: Type.Union([Type.String(), Type.Null()]),
+  current: Type.Boolean()
+})
+
+// Any string: an id that is not one of ours is simply not found (404), not a validation error.
+export const SessionParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
+
+export type SignupBodyT = Static<typeof SignupBody>

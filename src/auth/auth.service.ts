@@ -1,0 +1,258 @@
+import type { Config } from '../config/index.js'
+import type { Db } from '../db/database.js'
+import { uniqueViolationColumn } from '../db/errors.js'
+import { Errors } from '../http/errors.js'
+import { addSeconds, type Clock, toIso } from '../lib/clock.js'
+import { constantTimeEqual, newId, randomToken, sha256 } from '../lib/crypto.js'
+import type { SessionLiveness } from '../sessions/session-liveness.js'
+import { findSession, insertSession, listLiveSessions, revokeSession, revokeUserSessions, rotateRefreshToken } from '../sessions/sessions.repository.js'
+import type { TokenSigner } from '../tokens/jwt.js'
+import { normalizeEmail, toUser } from '../users/users.mapper.js'
+import { findUserByEmail, findUserById, insertUser, updateUser } from '../users/users.repository.js'
+import type { UserDto } from '../users/users.schemas.js'
+import type { UserRow } from '../users/users.table.js'
+import type { PasswordHasher } from './password-hasher.js'
+import { passwordProblem } from './password-policy.js'
+
+export interface ClientInfo { ip: string | null, userAgent: string | null }
+
+export interface IssuedTokens {
+  accessToken: string
+  refreshToken: string
+  expiresIn: number
+  user: UserDto
+}
+
+export interface SessionView {
+  id: string
+  created_at: string
+  last_used_at: string
+  expires_at: string
+  ip: string | null
+  user_agent: string | null
+  current: boolean
+}
+
+export interface AuthServiceDeps {
+  db: Db
+  config: Config
+  clock: Clock
+  hasher: PasswordHasher
+  signer: TokenSigner
+  liveness: SessionLiveness
+}
+
+/** A refresh token is `<session id>.<secret>`; only SHA-256 of the secret is stored. */
+function parseRefreshToken (token: string): { sessionId: string, secret: string } | undefined {
+  const match = /^([0-9a-f-]{36})\.([A-Za-z0-9_-]{43})$/.exec(token)
+  return match ? { sessionId: match[1]!, secret: match[2]! } : undefined
+}
+
+export type AuthService = ReturnType<typeof createAuthService>
+
+export function createAuthService (deps: AuthServiceDeps) {
+  const { db, config, clock, hasher, signer, liveness } = deps
+  const limits = { minLength: config.password.minLength, maxLength: config.password.maxLength }
+
+  function assertPasswordAcceptable (field: string, password: string, context: { email?: string, username?: string }): void {
+    const problem = passwordProblem(password, context, limits)
+    if (problem) throw Errors.weakPassword(field, problem)
+  }
+
+  function conflict (error: unknown): never {
+    const column = uniqueViolationColumn(error)
+    if (column === 'email') throw Errors.emailTaken()
+    if (column === 'username_lower' || column === 'username') throw Errors.usernameTaken()
+    throw error
+  }
+
+  async function accessTokenFor (user: UserDto, sessionId: string) {
+    return signer.signAccessToken({ sub: user.id, sid: sessionId, role: user.role, email: user.email })
+  }
+
+  /** Opens a session for a verified user and issues its first token pair. */
+  async function startSession (trx: Db, user: UserDto, client: ClientInfo): Promise<IssuedTokens> {
+    const now = clock.now()
+    const sessionId = newId()
+    const secret = randomToken(32)
+    await insertSession(trx, {
+      id: sessionId,
+      user_id: user.id,
+      refresh_token_hash: sha256(secret),
+      created_at: now.toISOString(),
+      last_used_at: now.toISOString(),
+      expires_at: addSeconds(now, config.tokens.refreshTtlSeconds).toISOString(),
+      revoked_at: null,
+      ip: client.ip,
+      user_agent: client.userAgent?.slice(0, 512) ?? null
+    })
+    const access = await accessTokenFor(user, sessionId)
+    return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken: `${sessionId}.${secret}`, user }
+  }
+
+  /** Revokes every session of a user, in the database first, then in the liveness cache. */
+  async function revokeAll (trx: Db, userId: string): Promise<void> {
+    await revokeUserSessions(trx, userId, clock.now().toISOString())
+  }
+
+  const service = {
+    /** Creates an account and signs it in. Uniqueness is enforced by the database's indexes. */
+    async signup (input: { email: string, username: string, password: string, name?: string | undefined }, client: ClientInfo): Promise<IssuedTokens> {
+      const email = normalizeEmail(input.email)
+      assertPasswordAcceptable('password', input.password, { email, username: input.username })
+      const passwordHash = await hasher.hash(input.password)
+      const now = clock.now().toISOString()
+      return db.transaction().execute(async (trx) => {
+        let row: UserRow
+        try {
+          row = await insertUser(trx, {
+            id: newId(),
+            email,
+            username: input.username,
+            username_lower: input.username.toLowerCase(),
+            name: input.name ?? null,
+            password_hash: passwordHash,
+            role: 'member',
+            is_active: 1,
+            is_superuser: 0,
+            is_verified: 0,
+            is_primary: 0,
+            password_changed_at: now,
+            created_at: now,
+            updated_at: now
+          })
+        } catch (error) {
+          conflict(error)
+        }
+        return startSession(trx, toUser(row), client)
+      })
+    },
+
+    /**
+     * Checks credentials. The answer for an unknown email and for a wrong password is the same
+     * error after the same work (one argon2 verification), and an inactive account is only
+     * revealed to someone who knows its password.
+     */
+    async authenticate (emailInput: string, password: string): Promise<UserRow> {
+      const user = await findUserByEmail(db, normalizeEmail(emailInput))
+      if (!user) {
+        await hasher.verifyDummy(password)
+        throw Errors.invalidCredentials()
+      }
+      if (!(await hasher.verify(user.password_hash, password))) throw Errors.invalidCredentials()
+      if (user.is_active !== 1) throw Errors.inactiveUser()
+      if (hasher.needsRehash(user.password_hash)) {
+        // Parameters were raised (or the hash came from another system): upgrade it now that
+        // we hold the plain password, once, on this successful sign-in.
+        await updateUser(db, user.id, { password_hash: await hasher.hash(password) })
+      }
+      return user
+    },
+
+    async signin (email: string, password: string, client: ClientInfo): Promise<IssuedTokens> {
+      const user = await service.authenticate(email, password)
+      return startSession(db, toUser(user), client)
+    },
+
+    /**
+     * Exchanges a refresh token for a new pair. Presenting a token that was already rotated
+     * means two parties hold it: the whole session is revoked (RFC 6819 §5.2.2.3).
+     */
+    async refresh (refreshToken: string): Promise<IssuedTokens> {
+      const parsed = parseRefreshToken(refreshToken)
+      if (!parsed) throw Errors.invalidRefreshToken()
+      const now = clock.now()
+      const presentedHash = sha256(parsed.secret)
+      const newSecret = randomToken(32)
+      const rotated = await rotateRefreshToken(db, {
+        id: parsed.sessionId,
+        oldHash: presentedHash,
+        newHash: sha256(newSecret),
+        now: now.toISOString(),
+        expiresAt: addSeconds(now, config.tokens.refreshTtlSeconds).toISOString()
+      })
+      if (!rotated) {
+        const session = await findSession(db, parsed.sessionId)
+        if (session && session.revoked_at === null && !constantTimeEqual(session.refresh_token_hash, presentedHash)) {
+          await revokeSession(db, session.id, now.toISOString())
+          await liveness.forgetSession(session.id)
+        }
+        throw Errors.invalidRefreshToken()
+      }
+      const live = await liveness.check(parsed.sessionId)
+      if (!live || !live.user.is_active) throw Errors.invalidRefreshToken()
+      const access = await accessTokenFor(live.user, parsed.sessionId)
+      return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken: `${parsed.sessionId}.${newSecret}`, user: live.user }
+    },
+
+    async logout (sessionId: string): Promise<void> {
+      await revokeSession(db, sessionId, clock.now().toISOString())
+      await liveness.forgetSession(sessionId)
+    },
+
+    async logoutAll (userId: string): Promise<void> {
+      await revokeAll(db, userId)
+      await liveness.forgetUser(userId)
+    },
+
+    async updateProfile (userId: string, patch: { name?: string | null | undefined, username?: string | undefined }): Promise<UserDto> {
+      const values: Record<string, unknown> = {}
+      if (patch.name !== undefined) values.name = patch.name
+      if (patch.username !== undefined) {
+        values.username = patch.username
+        values.username_lower = patch.username.toLowerCase()
+      }
+      if (Object.keys(values).length === 0) {
+        const row = await findUserById(db, userId)
+        if (!row) throw Errors.invalidToken()
+        return toUser(row)
+      }
+      let row: UserRow | undefined
+      try {
+        row = await updateUser(db, userId, { ...values, updated_at: clock.now().toISOString() })
+      } catch (error) {
+        conflict(error)
+      }
+      if (!row) throw Errors.invalidToken()
+      await liveness.forgetUser(userId)
+      return toUser(row)
+    },
+
+    /** Changes the password and ends every session, this one included. */
+    async changePassword (userId: string, oldPassword: string, newPassword: string): Promise<void> {
+      const user = await findUserById(db, userId)
+      if (!user) throw Errors.invalidToken()
+      if (!(await hasher.verify(user.password_hash, oldPassword))) throw Errors.incorrectPassword()
+      assertPasswordAcceptable('new_password', newPassword, { email: user.email, username: user.username })
+      const hash = await hasher.hash(newPassword)
+      const now = clock.now().toISOString()
+      await db.transaction().execute(async (trx) => {
+        await updateUser(trx, userId, { password_hash: hash, password_changed_at: now, updated_at: now })
+        await revokeAll(trx, userId)
+      })
+      await liveness.forgetUser(userId)
+    },
+
+    async listSessions (userId: string, currentSessionId: string): Promise<SessionView[]> {
+      const rows = await listLiveSessions(db, userId, clock.now().toISOString())
+      return rows.map((row) => ({
+        id: row.id,
+        created_at: toIso(row.created_at),
+        last_used_at: toIso(row.last_used_at),
+        expires_at: toIso(row.expires_at),
+        ip: row.ip,
+        user_agent: row.user_agent,
+        current: row.id === currentSessionId
+      }))
+    },
+
+    /** Revokes one of the user's own sessions; someone else's is "not found", never "forbidden". */
+    async deleteSession (userId: string, sessionId: string): Promise<void> {
+      const session = await findSession(db, sessionId)
+      if (!session || session.user_id !== userId || session.revoked_at !== null) throw Errors.notFound('Session not found')
+      await revokeSession(db, sessionId, clock.now().toISOString())
+      await liveness.forgetSession(sessionId)
+    }
+  }
+  return service
+}

@@ -1,0 +1,57 @@
+import argon2 from 'argon2'
+import { randomToken } from '../lib/crypto.js'
+
+export interface PasswordHasher {
+  hash: (password: string) => Promise<string>
+  /** Never throws for a malformed or unknown hash: it simply does not verify. */
+  verify: (hash: string, password: string) => Promise<boolean>
+  /** True when the hash was made with other (older) parameters or another algorithm. */
+  needsRehash: (hash: string) => boolean
+  /**
+   * Spends the same time as a real verification, for sign-ins of unknown emails: an attacker
+   * must not learn from the response time whether an account exists.
+   */
+  verifyDummy: (password: string) => Promise<void>
+}
+
+export interface Argon2Params { memoryKib: number, timeCost: number, parallelism: number }
+
+/** NIST SP 800-63B: passwords are compared after Unicode normalisation (NFKC). */
+export function normalizePassword (password: string): string {
+  return password.normalize('NFKC')
+}
+
+/**
+ * argon2id through the native binding, which runs on libuv's thread pool: hashing never
+ * blocks the event loop. Parameters live inside each hash, so raising them later upgrades
+ * users one sign-in at a time.
+ */
+export function createArgon2Hasher (params: Argon2Params): PasswordHasher {
+  const options = { type: argon2.argon2id as 0 | 1 | 2, memoryCost: params.memoryKib, timeCost: params.timeCost, parallelism: params.parallelism }
+  let dummyHash: Promise<string> | undefined
+
+  const hasher: PasswordHasher = {
+    hash: (password) => argon2.hash(normalizePassword(password), options),
+    async verify (hash, password) {
+      if (!hash.startsWith('$argon2')) return false
+      try {
+        return await argon2.verify(hash, normalizePassword(password))
+      } catch {
+        return false
+      }
+    },
+    needsRehash (hash) {
+      if (!hash.startsWith('$argon2id$')) return true
+      try {
+        return argon2.needsRehash(hash, options)
+      } catch {
+        return true
+      }
+    },
+    async verifyDummy (password) {
+      dummyHash ??= argon2.hash(randomToken(), options)
+      await hasher.verify(await dummyHash, password)
+    }
+  }
+  return hasher
+}

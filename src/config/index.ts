@@ -1,0 +1,208 @@
+/**
+ * The one place that reads the environment. Everything else receives the frozen `Config`
+ * object built here, so tests, scripts and the bench build configs the same way.
+ */
+
+export type JwtAlgorithm = 'EdDSA' | 'RS256' | 'HS256'
+
+export interface Config {
+  readonly host: string
+  readonly port: number
+  readonly databaseUrl: string
+  readonly redisUrl: string | undefined
+  readonly publicUrl: string
+  readonly allowedOrigins: readonly string[]
+  readonly cookieSecure: boolean
+  readonly logLevel: string
+  readonly trustProxy: readonly string[] | undefined
+  readonly rateLimits: boolean
+  readonly signupEnumerationSafe: boolean
+  readonly admin: { readonly email: string | undefined, readonly password: string | undefined }
+  readonly mail: { readonly smtpUrl: string | undefined, readonly from: string }
+  readonly tokens: {
+    readonly issuer: string
+    /** HS256 secret; when unset, asymmetric keys are generated and kept in the database. */
+    readonly jwtSecret: string | undefined
+    readonly algorithm: JwtAlgorithm
+    readonly accessTtlSeconds: number
+    readonly refreshTtlSeconds: number
+    readonly resetTtlSeconds: number
+    readonly verifyTtlSeconds: number
+  }
+  readonly password: {
+    readonly minLength: number
+    readonly maxLength: number
+    readonly argon2: { readonly memoryKib: number, readonly timeCost: number, readonly parallelism: number }
+  }
+  /**
+   * How long a "this session is live" answer may be served from memory. Revocations made by this
+   * process invalidate it at once; the TTL bounds how long another instance's revocation can go
+   * unseen when no shared invalidation channel (Redis) exists.
+   */
+  readonly sessionCacheTtlMs: number
+}
+
+export class ConfigError extends Error {
+  constructor (readonly variable: string, message: string) {
+    super(`${variable}: ${message}`)
+    this.name = 'ConfigError'
+  }
+}
+
+type Env = Record<string, string | undefined>
+
+function read (env: Env, name: string): string | undefined {
+  const value = env[name]
+  return value === undefined || value.trim() === '' ? undefined : value.trim()
+}
+
+function integer (env: Env, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = read(env, name)
+  if (raw === undefined) return fallback
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`)
+  const value = Number(raw)
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`)
+  return value
+}
+
+function boolean (env: Env, name: string, fallback: boolean, truthy = 'true', falsy = 'false'): boolean {
+  const raw = read(env, name)?.toLowerCase()
+  if (raw === undefined) return fallback
+  if (raw === truthy || raw === '1' || raw === 'yes' || raw === 'on') return true
+  if (raw === falsy || raw === '0' || raw === 'no' || raw === 'off') return false
+  throw new ConfigError(name, `must be ${truthy} or ${falsy}, got "${raw}"`)
+}
+
+function httpUrl (name: string, raw: string): URL {
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new ConfigError(name, `is not a valid URL: "${raw}"`)
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(name, 'must be an http:// or https:// URL')
+  return url
+}
+
+function databaseUrl (env: Env): string {
+  const raw = read(env, 'DATABASE_URL') ?? 'sqlite:./data/auth.db'
+  if (raw.startsWith('sqlite:')) {
+    if (raw.slice('sqlite:'.length) === '') throw new ConfigError('DATABASE_URL', 'sqlite: needs a path, e.g. sqlite:./data/auth.db')
+    return raw
+  }
+  if (/^postgres(ql)?:\/\//.test(raw)) {
+    try {
+      // eslint-disable-next-line no-new
+      new URL(raw)
+    } catch {
+      throw new ConfigError('DATABASE_URL', 'is not a valid postgres:// URL')
+    }
+    return raw
+  }
+  throw new ConfigError('DATABASE_URL', 'must start with sqlite: or postgres://')
+}
+
+function optionalUrl (env: Env, name: string, schemes: readonly string[]): string | undefined {
+  const raw = read(env, name)
+  if (raw === undefined) return undefined
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new ConfigError(name, 'is not a valid URL')
+  }
+  if (!schemes.includes(url.protocol)) throw new ConfigError(name, `must use one of ${schemes.join(', ')}`)
+  return raw
+}
+
+function trustProxy (env: Env): string[] | undefined {
+  const raw = read(env, 'TRUST_PROXY')
+  if (raw === undefined) return undefined
+  const entries = raw.split(',').map((s) => s.trim()).filter(Boolean)
+  for (const entry of entries) {
+    if (!/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(entry)) throw new ConfigError('TRUST_PROXY', `"${entry}" is not an IP address or CIDR`)
+  }
+  return entries
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
+/** Builds and validates the configuration; throws `ConfigError` naming the first bad variable. */
+export function loadConfig (env: Env = process.env): Config {
+  const publicUrl = httpUrl('PUBLIC_URL', read(env, 'PUBLIC_URL') ?? 'http://localhost:8000')
+  const allowedOrigins = (read(env, 'ALLOWED_ORIGINS')?.split(',') ?? [publicUrl.origin])
+    .map((o) => o.trim()).filter(Boolean)
+    .map((o) => httpUrl('ALLOWED_ORIGINS', o).origin)
+
+  const jwtSecret = read(env, 'JWT_SECRET')
+  if (jwtSecret !== undefined && Buffer.byteLength(jwtSecret) < 32) {
+    throw new ConfigError('JWT_SECRET', 'must be at least 32 bytes long')
+  }
+  const algorithmRaw = read(env, 'JWT_ALGORITHM') ?? (jwtSecret ? 'HS256' : 'EdDSA')
+  if (!['EdDSA', 'RS256', 'HS256'].includes(algorithmRaw)) throw new ConfigError('JWT_ALGORITHM', 'must be EdDSA, RS256 or HS256')
+  if (algorithmRaw === 'HS256' && !jwtSecret) throw new ConfigError('JWT_ALGORITHM', 'HS256 needs JWT_SECRET')
+  if (algorithmRaw !== 'HS256' && jwtSecret) throw new ConfigError('JWT_ALGORITHM', `${algorithmRaw} cannot be used with JWT_SECRET`)
+
+  const logLevel = read(env, 'LOG_LEVEL') ?? 'info'
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`)
+
+  const rateLimits = read(env, 'RATE_LIMITS') ?? 'on'
+  if (rateLimits !== 'on' && rateLimits !== 'off') throw new ConfigError('RATE_LIMITS', 'must be on or off')
+
+  const adminEmail = read(env, 'ADMIN_EMAIL')?.toLowerCase()
+  const adminPassword = env.ADMIN_PASSWORD === '' ? undefined : env.ADMIN_PASSWORD
+  const databaseUrlValue = databaseUrl(env)
+  const redisUrl = optionalUrl(env, 'REDIS_URL', ['redis:', 'rediss:'])
+
+  const config: Config = {
+    host: read(env, 'HOST') ?? '127.0.0.1',
+    port: integer(env, 'PORT', 8000, 0, 65535),
+    databaseUrl: databaseUrlValue,
+    redisUrl,
+    publicUrl: publicUrl.href.replace(/\/$/, ''),
+    allowedOrigins,
+    cookieSecure: boolean(env, 'COOKIE_SECURE', publicUrl.protocol === 'https:'),
+    logLevel,
+    trustProxy: trustProxy(env),
+    rateLimits: rateLimits === 'on',
+    signupEnumerationSafe: boolean(env, 'SIGNUP_ENUMERATION_SAFE', false),
+    admin: { email: adminEmail, password: adminPassword },
+    mail: {
+      smtpUrl: optionalUrl(env, 'SMTP_URL', ['smtp:', 'smtps:']),
+      from: read(env, 'MAIL_FROM') ?? 'no-reply@localhost'
+    },
+    tokens: {
+      issuer: read(env, 'JWT_ISSUER') ?? publicUrl.origin,
+      jwtSecret,
+      algorithm: algorithmRaw as JwtAlgorithm,
+      accessTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL', 900, 1),
+      refreshTtlSeconds: integer(env, 'REFRESH_TOKEN_TTL', 1_209_600, 1),
+      resetTtlSeconds: integer(env, 'RESET_TOKEN_TTL', 3600, 1),
+      verifyTtlSeconds: integer(env, 'VERIFY_TOKEN_TTL', 172_800, 1)
+    },
+    password: {
+      minLength: integer(env, 'PASSWORD_MIN_LENGTH', 8, 8, 64),
+      maxLength: 128,
+      argon2: {
+        // OWASP's minimum for argon2id: 19 MiB, 2 passes, 1 lane. Raise freely: the parameters
+        // are stored in each hash and old hashes are upgraded on the next sign-in.
+        memoryKib: integer(env, 'ARGON2_MEMORY_KIB', 19_456, 1024, 4_194_304),
+        timeCost: integer(env, 'ARGON2_TIME_COST', 2, 1, 100),
+        parallelism: integer(env, 'ARGON2_PARALLELISM', 1, 1, 16)
+      }
+    },
+    // SQLite is one process's database, so the cache can trust its own invalidations. With
+    // PostgreSQL other instances may revoke sessions: without Redis to tell us, never cache.
+    sessionCacheTtlMs: integer(env, 'SESSION_CACHE_TTL_MS',
+      databaseUrlValue.startsWith('sqlite:') || redisUrl ? 60_000 : 0, 0, 3_600_000)
+  }
+  return deepFreeze(config)
+}
+
+function deepFreeze<T> (value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner)
+    Object.freeze(value)
+  }
+  return value
+}

@@ -1,0 +1,14 @@
+import type { Kysely } from 'kysely'
+import type { RolesTable, UsersTable } from '../users/users.table.js'
+import type { SessionsTable } from '../sessions/sessions.table.js'
+import type { SigningKeysTable } from '../tokens/signing-keys.table.js'
+
+export interface Database {
+  users: UsersTable
+  roles: RolesTable
+  sessions: SessionsTable
+  signing_keys: SigningKeysTable
+}
+
+export type Db = Kysely<Database>
+export type Dialect = 'sqlite' | 'postgres'

@@ -1,0 +1,28 @@
+import { type Kysely, type Migration, type MigrationResult, Migrator } from 'kysely'
+import * as m0001 from './migrations/0001_core.js'
+
+/**
+ * Migrations are imported, not read from a folder, so the built service carries them and
+ * `npm start` needs no source tree. Add new ones here in order.
+ */
+export const migrations: Record<string, Migration> = {
+  '0001_core': m0001
+}
+
+function migrator (db: Kysely<any>): Migrator {
+  return new Migrator({ db, provider: { getMigrations: async () => migrations } })
+}
+
+function unwrap (results: { error?: unknown, results?: MigrationResult[] }): MigrationResult[] {
+  if (results.error) throw results.error instanceof Error ? results.error : new Error(String(results.error))
+  return results.results ?? []
+}
+
+/** Brings the schema to the latest version; safe to call from several instances at once (Kysely locks). */
+export async function migrateToLatest (db: Kysely<any>): Promise<MigrationResult[]> {
+  return unwrap(await migrator(db).migrateToLatest())
+}
+
+export async function migrateDown (db: Kysely<any>): Promise<MigrationResult[]> {
+  return unwrap(await migrator(db).migrateDown())
+}

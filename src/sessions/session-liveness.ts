@@ -1,0 +1,76 @@
+import { LRUCache } from 'lru-cache'
+import type { Db } from '../db/database.js'
+import { type Clock, toDate } from '../lib/clock.js'
+import type { UserDto } from '../users/users.schemas.js'
+import { toUser } from '../users/users.mapper.js'
+import { findLiveSessionWithUser } from './sessions.repository.js'
+
+export interface LiveSession {
+  sessionId: string
+  user: UserDto
+}
+
+/**
+ * The revocation check every authenticated request passes: is this session still live, and
+ * who is its user now? Implementations may cache, but every revocation must go through
+ * `forgetSession` / `forgetUser` *after* the database is updated, so a cached "yes" never
+ * outlives the revocation on this instance. A shared implementation (Redis pub/sub) carries
+ * the same calls to every instance.
+ */
+export interface SessionLiveness {
+  check: (sessionId: string) => Promise<LiveSession | undefined>
+  forgetSession: (sessionId: string) => Promise<void>
+  forgetUser: (userId: string) => Promise<void>
+}
+
+interface Entry { userId: string, user: UserDto, expiresAt: number }
+
+/** In-process cache with the database as the truth. `ttlMs = 0` disables caching. */
+export function createSessionLiveness (deps: { db: Db, clock: Clock, ttlMs: number, max?: number }): SessionLiveness & { forgetLocally: (kind: 'session' | 'user', id: string) => void } {
+  const { db, clock, ttlMs } = deps
+  // userId → its cached session ids, so revoking a user drops all of them without a scan.
+  const byUser = new Map<string, Set<string>>()
+  const cache = ttlMs > 0
+    ? new LRUCache<string, Entry>({
+      max: deps.max ?? 100_000,
+      ttl: ttlMs,
+      dispose: (entry, sessionId) => {
+        const sessions = byUser.get(entry.userId)
+        sessions?.delete(sessionId)
+        if (sessions?.size === 0) byUser.delete(entry.userId)
+      }
+    })
+    : undefined
+
+  function forgetLocally (kind: 'session' | 'user', id: string): void {
+    if (!cache) return
+    if (kind === 'session') {
+      cache.delete(id)
+      return
+    }
+    for (const sessionId of [...byUser.get(id) ?? []]) cache.delete(sessionId)
+  }
+
+  return {
+    async check (sessionId) {
+      const now = clock.now().getTime()
+      const cached = cache?.get(sessionId)
+      if (cached) return cached.expiresAt > now ? { sessionId, user: cached.user } : undefined
+      const row = await findLiveSessionWithUser(db, sessionId)
+      if (!row) return undefined
+      const expiresAt = toDate(row.expiresAt).getTime()
+      if (expiresAt <= now) return undefined
+      const user = toUser(row.user)
+      if (cache) {
+        cache.set(sessionId, { userId: user.id, user, expiresAt })
+        let sessions = byUser.get(user.id)
+        if (!sessions) byUser.set(user.id, sessions = new Set())
+        sessions.add(sessionId)
+      }
+      return { sessionId, user }
+    },
+    async forgetSession (sessionId) { forgetLocally('session', sessionId) },
+    async forgetUser (userId) { forgetLocally('user', userId) },
+    forgetLocally
+  }
+}

@@ -1,0 +1,14 @@
+export interface SessionsTable {
+  id: string
+  user_id: string
+  /** SHA-256 of the current refresh token's secret part; the token itself is never stored. */
+  refresh_token_hash: string
+  created_at: string | Date
+  last_used_at: string | Date
+  expires_at: string | Date
+  revoked_at: string | Date | null
+  ip: string | null
+  user_agent: string | null
+}
+
+export type SessionRow = SessionsTable

@@ -1,0 +1,35 @@
+import type { Generated } from 'kysely'
+
+/**
+ * Flags are 0/1 integers and times ISO-8601 strings on SQLite (PostgreSQL returns its
+ * timestamptz as Date): `users.mapper.ts` turns both into the API's shapes.
+ */
+export interface UsersTable {
+  id: string
+  /** Trimmed and lower-cased; unique. */
+  email: string
+  username: string
+  /** Lower-cased copy of username, carrying the case-insensitive unique index. */
+  username_lower: string
+  name: string | null
+  password_hash: string
+  role: string
+  is_active: number
+  is_superuser: number
+  is_verified: number
+  is_primary: number
+  password_changed_at: string | Date
+  created_at: string | Date
+  updated_at: string | Date
+}
+
+export interface RolesTable {
+  slug: string
+  name: string
+  description: string | null
+  created_at: string | Date
+}
+
+export type UserRow = UsersTable
+export type RoleRow = RolesTable
+export type { Generated }

@@ -1,0 +1,27 @@
+import type { TestContext } from 'node:test'
+import type { FastifyInstance } from 'fastify'
+import { type AppOverrides, buildApp } from '../../src/app.js'
+import { loadConfig } from '../../src/config/index.js'
+import { createTestDatabaseUrl } from './test-db.js'
+
+export type TestEnv = Record<string, string | undefined>
+
+/** Environment of every test app: cheap argon2 (tests measure behaviour, not cost), quiet logs. */
+export const TEST_ENV: TestEnv = {
+  LOG_LEVEL: 'silent',
+  ARGON2_MEMORY_KIB: '1024',
+  ARGON2_TIME_COST: '1',
+  RATE_LIMITS: 'off'
+}
+
+/**
+ * Builds the app on a fresh database (or on `env.DATABASE_URL` to share one, e.g. across a
+ * restart) and closes it when the test ends.
+ */
+export async function buildTestApp (t: Pick<TestContext, 'after'>, env: TestEnv = {}, overrides: AppOverrides = {}): Promise<FastifyInstance> {
+  const databaseUrl = env.DATABASE_URL ?? await createTestDatabaseUrl(t)
+  const config = loadConfig({ ...TEST_ENV, ...env, DATABASE_URL: databaseUrl })
+  const app = await buildApp(config, overrides)
+  t.after(() => app.close())
+  return app
+}

@@ -1,0 +1,35 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { TestContext } from 'node:test'
+import pg from 'pg'
+
+export const usePostgres = process.env.TEST_DB === 'postgres'
+
+/**
+ * A fresh, empty database for one test: a new SQLite file, or (TEST_DB=postgres) a new schema
+ * in TEST_DATABASE_URL reached through `search_path`. Removed when the test ends.
+ */
+export async function createTestDatabaseUrl (t: Pick<TestContext, 'after'>): Promise<string> {
+  if (!usePostgres) {
+    const dir = mkdtempSync(join(tmpdir(), 'authd-test-'))
+    t.after(() => rmSync(dir, { recursive: true, force: true }))
+    return `sqlite:${join(dir, 'auth.db')}`
+  }
+  const base = process.env.TEST_DATABASE_URL
+  if (!base) throw new Error('TEST_DB=postgres needs TEST_DATABASE_URL')
+  const schema = `t_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 10)}`
+  const admin = new pg.Client({ connectionString: base })
+  await admin.connect()
+  await admin.query(`create schema ${schema}`)
+  await admin.end()
+  t.after(async () => {
+    const client = new pg.Client({ connectionString: base })
+    await client.connect()
+    await client.query(`drop schema if exists ${schema} cascade`)
+    await client.end()
+  })
+  const url = new URL(base)
+  url.searchParams.set('options', `-c search_path=${schema}`)
+  return url.toString()
+}
