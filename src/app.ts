@@ -20,6 +20,7 @@ import { type Clock, systemClock } from './lib/clock.js'
 import { createSessionLiveness } from './sessions/session-liveness.js'
 import { sql } from 'kysely'
 import { createTokenSigner } from './tokens/jwt.js'
+import { createRedis } from './kv/redis.js'
 
 export interface AppOverrides {
   clock?: Clock
@@ -64,6 +65,11 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   app.addHook('onClose', async () => { await database.close() })
   await migrateToLatest(database.db)
   const { db } = database
+  const redis = config.redisUrl ? createRedis(config.redisUrl) : undefined
+  if (redis) {
+    redis.on('error', (error) => app.log.warn({ err: error }, 'redis error'))
+    app.addHook('onClose', async () => { await redis.quit().catch(() => redis.disconnect()) })
+  }
 
   const hasher = overrides.hasher ?? createArgon2Hasher(config.password.argon2)
   preloadPasswordPolicy()
@@ -103,7 +109,10 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   await registerOpenApi(app, config)
 
   await app.register(healthRoutes, {
-    readinessChecks: { database: () => sql`select 1`.execute(db) }
+    readinessChecks: {
+      database: () => sql`select 1`.execute(db),
+      ...(redis ? { redis: () => redis.ping() } : {})
+    }
   })
   await app.register(authRoutes, { prefix: '/api/v1/auth', config, auth, authenticate })
 

@@ -42,7 +42,9 @@ const tags = ['auth']
 export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { config, auth, authenticate }) => {
   app.post('/signup', {
     schema: {
-      tags, summary: 'Create an account and sign in', operationId: 'signUp',
+      tags,
+      summary: 'Create an account and sign in',
+      operationId: 'signUp',
       body: SignupBody,
       response: { 201: TokenResponse, ...errorResponses(409, 422, 429) }
     }
@@ -55,7 +57,9 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
 
   app.post('/signin', {
     schema: {
-      tags, summary: 'Sign in with email and password', operationId: 'signIn',
+      tags,
+      summary: 'Sign in with email and password',
+      operationId: 'signIn',
       body: SigninBody,
       response: { 200: TokenResponse, ...errorResponses(401, 403, 422, 429) }
     }
@@ -68,7 +72,9 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
 
   app.post('/login', {
     schema: {
-      tags, summary: 'Sign in from an HTML form (sets cookies)', operationId: 'logIn',
+      tags,
+      summary: 'Sign in from an HTML form (sets cookies)',
+      operationId: 'logIn',
       consumes: ['application/x-www-form-urlencoded'],
       body: LoginForm,
       response: { 204: Type.Null(), ...errorResponses(401, 403, 422, 429) }
@@ -82,7 +88,9 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
 
   app.post('/token', {
     schema: {
-      tags, summary: 'OAuth2 token endpoint (password and refresh_token grants)', operationId: 'token',
+      tags,
+      summary: 'OAuth2 token endpoint (password and refresh_token grants)',
+      operationId: 'token',
       consumes: ['application/x-www-form-urlencoded'],
       // Validated by hand: RFC 6749 §5.2 fixes this endpoint's error shape.
       response: { 200: OAuthTokenResponse, 400: OAuthErrorResponse, 401: OAuthErrorResponse }
@@ -121,7 +129,9 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
 
   app.post('/refresh', {
     schema: {
-      tags, summary: 'Rotate the refresh token (cookie → 204 with new cookies, body → 200)', operationId: 'refresh',
+      tags,
+      summary: 'Rotate the refresh token (cookie → 204 with new cookies, body → 200)',
+      operationId: 'refresh',
       body: Type.Optional(RefreshBody),
       response: { 200: TokenResponse, 204: Type.Null(), ...errorResponses(401, 422) }
     }
@@ -161,7 +171,10 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
   app.patch('/me', {
     onRequest: authenticate,
     schema: {
-      tags, summary: 'Update name or username', operationId: 'updateMe', security: [{ bearer: [] }],
+      tags,
+      summary: 'Update name or username',
+      operationId: 'updateMe',
+      security: [{ bearer: [] }],
       body: UpdateMeBody,
       response: { 200: User, ...errorResponses(401, 403, 409, 422) }
     }
@@ -170,7 +183,10 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
   app.post('/change-password', {
     onRequest: authenticate,
     schema: {
-      tags, summary: 'Change the password (ends every session)', operationId: 'changePassword', security: [{ bearer: [] }],
+      tags,
+      summary: 'Change the password (ends every session)',
+      operationId: 'changePassword',
+      security: [{ bearer: [] }],
       body: ChangePasswordBody,
       response: { 200: MessageResponse, ...errorResponses(400, 401, 403, 422, 429) }
     }
@@ -191,7 +207,10 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
   app.delete('/sessions/:id', {
     onRequest: authenticate,
     schema: {
-      tags, summary: 'Revoke one of this user\'s sessions', operationId: 'deleteSession', security: [{ bearer: [] }],
+      tags,
+      summary: 'Revoke one of this user\'s sessions',
+      operationId: 'deleteSession',
+      security: [{ bearer: [] }],
       params: SessionParams,
       response: { 204: Type.Null(), ...errorResponses(401, 403, 404, 422) }
     }

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely'
+import type { AuditEventsTable } from '../audit/audit.table.js'
 import type { RolesTable, UsersTable } from '../users/users.table.js'
 import type { SessionsTable } from '../sessions/sessions.table.js'
 import type { SigningKeysTable } from '../tokens/signing-keys.table.js'
@@ -8,6 +9,7 @@ export interface Database {
   roles: RolesTable
   sessions: SessionsTable
   signing_keys: SigningKeysTable
+  audit_events: AuditEventsTable
 }
 
 export type Db = Kysely<Database>

@@ -1,12 +1,14 @@
 import { type Kysely, type Migration, type MigrationResult, Migrator } from 'kysely'
 import * as m0001 from './migrations/0001_core.js'
+import * as m0002 from './migrations/0002_audit_events.js'
 
 /**
  * Migrations are imported, not read from a folder, so the built service carries them and
  * `npm start` needs no source tree. Add new ones here in order.
  */
 export const migrations: Record<string, Migration> = {
-  '0001_core': m0001
+  '0001_core': m0001,
+  '0002_audit_events': m0002
 }
 
 function migrator (db: Kysely<any>): Migrator {
