@@ -27,6 +27,12 @@ export interface AppOverrides {
   hasher?: PasswordHasher
 }
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    quietAccessLog?: boolean
+  }
+}
+
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
 /** Builds the whole service (database opened and migrated) without listening. */
@@ -83,7 +89,9 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
     reply.header('x-request-id', request.id)
   })
   app.addHook('onResponse', async (request, reply) => {
-    request.log.info({
+    // Probes hit /healthz and /readyz every few seconds: their successes only at debug level.
+    const level = request.routeOptions.config.quietAccessLog && reply.statusCode < 400 ? 'debug' : 'info'
+    request.log[level]({
       method: request.method,
       // The path only: a query string is the client's and may carry anything.
       url: request.url.split('?')[0],
@@ -92,10 +100,10 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
     }, 'request')
   })
 
-  // Empty JSON bodies read as "no body": POST /refresh and /logout are often sent that way.
+  // An empty JSON body reads as {}: POST /refresh and /logout are often sent that way.
   const defaultJsonParser = app.getDefaultJsonParser('error', 'error')
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (body === '' || (typeof body === 'string' && body.trim() === '')) return done(null, undefined)
+    if (body === '' || (typeof body === 'string' && body.trim() === '')) return done(null, {})
     defaultJsonParser(request, body as string, done)
   })
   // Emails are trimmed before validation, so " a@b.co " is accepted as "a@b.co".

@@ -128,15 +128,17 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
   })
 
   app.post('/refresh', {
+    // Cookie clients usually send no body at all.
+    preValidation: async (request) => { request.body ??= {} },
     schema: {
       tags,
       summary: 'Rotate the refresh token (cookie → 204 with new cookies, body → 200)',
       operationId: 'refresh',
-      body: Type.Optional(RefreshBody),
+      body: RefreshBody,
       response: { 200: TokenResponse, 204: Type.Null(), ...errorResponses(401, 422) }
     }
   }, async (request, reply) => {
-    const fromBody = request.body?.refresh_token
+    const fromBody = request.body.refresh_token
     const fromCookie = request.cookies[REFRESH_COOKIE]
     const tokens = await auth.refresh(fromBody ?? fromCookie ?? '')
     noStore(reply)

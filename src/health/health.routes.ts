@@ -10,12 +10,12 @@ const Status = Type.Object({ status: Type.String(), checks: Type.Optional(Type.R
 
 export const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app, { readinessChecks }) => {
   app.get('/healthz', {
-    logLevel: 'warn',
+    config: { quietAccessLog: true },
     schema: { tags: ['operations'], summary: 'Liveness: the process serves', operationId: 'healthz', response: { 200: Status } }
   }, async () => ({ status: 'ok' }))
 
   app.get('/readyz', {
-    logLevel: 'warn',
+    config: { quietAccessLog: true },
     schema: { tags: ['operations'], summary: 'Readiness: the database (and Redis) answer', operationId: 'readyz', response: { 200: Status, 503: Status } }
   }, async (request, reply) => {
     const checks: Record<string, string> = {}
