@@ -24,13 +24,25 @@ const runs = [{ name: 'sqlite', env: { TEST_DB: 'sqlite' } }]
 if (process.env.TEST_DATABASE_URL) runs.push({ name: 'postgres', env: { TEST_DB: 'postgres' } })
 else console.log('TEST_DATABASE_URL unset: PostgreSQL run skipped (set it to run the suite on PostgreSQL too)')
 
+// Test files each create a schema named authd_test_*; they are dropped here, when no test runs.
+async function dropTestSchemas () {
+  const { default: pg } = await import('pg')
+  const client = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL })
+  await client.connect()
+  const { rows } = await client.query("select nspname from pg_namespace where nspname like 'authd\\_test\\_%'")
+  for (const { nspname } of rows) await client.query(`drop schema if exists "${nspname}" cascade`)
+  await client.end()
+}
+
 let failed = false
 for (const run of runs) {
+  if (run.name === 'postgres') await dropTestSchemas()
   console.log(`\n=== test suite on ${run.name} (${files.length} files) ===`)
   const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
     stdio: 'inherit',
     env: { ...process.env, ...run.env }
   })
   if (result.status !== 0) failed = true
+  if (run.name === 'postgres') await dropTestSchemas()
 }
 process.exit(failed ? 1 : 0)

@@ -4,11 +4,15 @@ import { join } from 'node:path'
 import type { TestContext } from 'node:test'
 import pg from 'pg'
 
+/** Every test schema starts with this, so the test runner can find and drop them. */
+export const TEST_SCHEMA_PREFIX = 'authd_test_'
+
 export const usePostgres = process.env.TEST_DB === 'postgres'
 
 /**
  * A fresh, empty database for one test: a new SQLite file, or (TEST_DB=postgres) a new schema
- * in TEST_DATABASE_URL reached through `search_path`. Removed when the test ends.
+ * in TEST_DATABASE_URL reached through `search_path`. SQLite files are removed when the test
+ * ends.
  */
 export async function createTestDatabaseUrl (t: Pick<TestContext, 'after'>): Promise<string> {
   if (!usePostgres) {
@@ -18,17 +22,14 @@ export async function createTestDatabaseUrl (t: Pick<TestContext, 'after'>): Pro
   }
   const base = process.env.TEST_DATABASE_URL
   if (!base) throw new Error('TEST_DB=postgres needs TEST_DATABASE_URL')
-  const schema = `t_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 10)}`
+  const schema = `${TEST_SCHEMA_PREFIX}${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 10)}`
   const admin = new pg.Client({ connectionString: base })
   await admin.connect()
   await admin.query(`create schema ${schema}`)
   await admin.end()
-  t.after(async () => {
-    const client = new pg.Client({ connectionString: base })
-    await client.connect()
-    await client.query(`drop schema if exists ${schema} cascade`)
-    await client.end()
-  })
+  // Not dropped here: a DROP SCHEMA while another test file's migrator introspects the
+  // catalogue makes that introspection fail. scripts/run-tests.mjs drops all test schemas
+  // before and after the PostgreSQL run instead.
   const url = new URL(base)
   url.searchParams.set('options', `-c search_path=${schema}`)
   return url.toString()
