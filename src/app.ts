@@ -25,6 +25,8 @@ import { createRedis } from './kv/redis.js'
 export interface AppOverrides {
   clock?: Clock
   hasher?: PasswordHasher
+  /** Where log lines go (default: stdout). */
+  logStream?: { write: (line: string) => void }
 }
 
 declare module 'fastify' {
@@ -41,6 +43,7 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   const app = Fastify({
     logger: {
       level: config.logLevel,
+      ...(overrides.logStream ? { stream: overrides.logStream } : {}),
       // Belt and braces: nothing below logs headers or bodies, but if someone adds it, the
       // secrets stay out of the log.
       redact: {

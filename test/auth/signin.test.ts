@@ -120,3 +120,21 @@ test('/token: password and refresh_token grants, RFC 6749 errors', async (t) => 
     assert.equal(res.headers['cache-control'], 'no-store')
   }
 })
+
+test('a hash made with older (weaker) parameters is upgraded on the next successful sign-in', async (t) => {
+  const url = await createTestDatabaseUrl(t)
+  const weak = await buildTestApp(t, { DATABASE_URL: url, ARGON2_MEMORY_KIB: '1024', ARGON2_TIME_COST: '1' })
+  const user = await signUp(weak)
+  await weak.close()
+  const db = openDirectDb(t, url)
+  const before = await db.selectFrom('users').select('password_hash').where('id', '=', user.userId).executeTakeFirstOrThrow()
+  assert.match(before.password_hash, /m=1024,p=1,t=1/)
+
+  const stronger = await buildTestApp(t, { DATABASE_URL: url, ARGON2_MEMORY_KIB: '2048', ARGON2_TIME_COST: '2' })
+  const res = await stronger.inject({ method: 'POST', url: `${A}/signin`, payload: { email: user.email, password: PASSWORD } })
+  assert.equal(res.statusCode, 200)
+  const after = await db.selectFrom('users').select('password_hash').where('id', '=', user.userId).executeTakeFirstOrThrow()
+  assert.match(after.password_hash, /^\$argon2id\$v=19\$m=2048,p=1,t=2\$/)
+  const again = await stronger.inject({ method: 'POST', url: `${A}/signin`, payload: { email: user.email, password: PASSWORD } })
+  assert.equal(again.statusCode, 200)
+})
