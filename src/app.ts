@@ -82,8 +82,10 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
 
   const hasher = overrides.hasher ?? createArgon2Hasher(config.password.argon2)
   preloadPasswordPolicy()
+  // Computes the decoy hash now, so the first sign-in of an unknown email is not the slow one.
+  await hasher.verifyDummy('warm-up')
   const signer = await createTokenSigner({ db, config, clock })
-  const liveness = createSessionLiveness({ db, clock, ttlMs: config.sessionCacheTtlMs })
+  const liveness = createSessionLiveness({ db, clock, ttlMs: config.sessionCacheTtlMs, externalChangeCounter: database.externalChangeCounter })
   const authenticate = createAuthenticate({ signer, liveness })
   const auth = createAuthService({ db, config, clock, hasher, signer, liveness })
 

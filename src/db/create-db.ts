@@ -9,6 +9,11 @@ export interface DatabaseHandle {
   db: Db
   dialect: Dialect
   close: () => Promise<void>
+  /**
+   * SQLite only: a number that changes whenever another connection (another process, such as
+   * the operator CLI) commits to the database file. Cheap enough to call on every request.
+   */
+  externalChangeCounter?: () => number
 }
 
 const INT8_OID = 20
@@ -25,7 +30,8 @@ export function createDb (url: string): DatabaseHandle {
     sqlite.pragma('foreign_keys = ON')
     sqlite.pragma('busy_timeout = 5000')
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) })
-    return { db, dialect: 'sqlite', close: () => db.destroy() }
+    const dataVersion = sqlite.prepare('PRAGMA data_version').pluck()
+    return { db, dialect: 'sqlite', close: () => db.destroy(), externalChangeCounter: () => dataVersion.get() as number }
   }
   const pool = new pg.Pool({
     connectionString: url,

@@ -25,9 +25,14 @@ export interface SessionLiveness {
 
 interface Entry { userId: string, user: UserDto, expiresAt: number }
 
-/** In-process cache with the database as the truth. `ttlMs = 0` disables caching. */
-export function createSessionLiveness (deps: { db: Db, clock: Clock, ttlMs: number, max?: number }): SessionLiveness & { forgetLocally: (kind: 'session' | 'user', id: string) => void } {
-  const { db, clock, ttlMs } = deps
+/**
+ * In-process cache with the database as the truth. `ttlMs = 0` disables caching.
+ * `externalChangeCounter` (SQLite) changes when another process writes the database, e.g. the
+ * operator CLI deactivating a user: the whole cache is then dropped before it is trusted.
+ */
+export function createSessionLiveness (deps: { db: Db, clock: Clock, ttlMs: number, max?: number, externalChangeCounter?: (() => number) | undefined }): SessionLiveness & { forgetLocally: (kind: 'session' | 'user', id: string) => void } {
+  const { db, clock, ttlMs, externalChangeCounter } = deps
+  let seenExternalChanges = externalChangeCounter?.()
   // userId → its cached session ids, so revoking a user drops all of them without a scan.
   const byUser = new Map<string, Set<string>>()
   const cache = ttlMs > 0
@@ -54,6 +59,13 @@ export function createSessionLiveness (deps: { db: Db, clock: Clock, ttlMs: numb
   return {
     async check (sessionId) {
       const now = clock.now().getTime()
+      if (externalChangeCounter && cache) {
+        const changes = externalChangeCounter()
+        if (changes !== seenExternalChanges) {
+          seenExternalChanges = changes
+          cache.clear()
+        }
+      }
       const cached = cache?.get(sessionId)
       if (cached) return cached.expiresAt > now ? { sessionId, user: cached.user } : undefined
       const row = await findLiveSessionWithUser(db, sessionId)

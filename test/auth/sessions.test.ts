@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { buildTestApp } from '../helpers/build-test-app.js'
+import { openDirectDb } from '../helpers/direct-db.js'
+import { createTestDatabaseUrl } from '../helpers/test-db.js'
 import { bearer, cookiesOf, PASSWORD, signUp, uniqueUsername } from '../helpers/factories.js'
 
 const A = '/api/v1/auth'
@@ -158,4 +160,14 @@ test('change-password: wrong old 400, weak new 422 (nothing changes), success re
   const oldPassword = await app.inject({ method: 'POST', url: `${A}/signin`, payload: { email: user.email, password: PASSWORD } })
   assert.equal(oldPassword.statusCode, 401)
   await signIn(app, user.email, 'another fine passphrase')
+})
+
+test('a change written by another process (e.g. the operator CLI) is seen on the next request', async (t) => {
+  const url = await createTestDatabaseUrl(t)
+  const app = await buildTestApp(t, { DATABASE_URL: url })
+  const user = await signUp(app)
+  assert.equal((await app.inject({ method: 'GET', url: `${A}/me`, headers: bearer(user.accessToken) })).statusCode, 200, 'cached as live')
+  const db = openDirectDb(t, url)
+  await db.updateTable('sessions').set({ revoked_at: new Date().toISOString() }).where('user_id', '=', user.userId).execute()
+  assert.equal((await app.inject({ method: 'GET', url: `${A}/me`, headers: bearer(user.accessToken) })).statusCode, 401)
 })
