@@ -84,7 +84,9 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   const auth = createAuthService({ db, config, clock, hasher, signer, liveness })
   const users = createUsersService({ db, config, clock, hasher, liveness })
   const roles = createRolesService({ db, clock })
+  // A refused ADMIN_PASSWORD stops start-up; close what is open so the process can exit.
   const primaryAdmin = await ensurePrimaryAdmin({ db, config, clock, hasher })
+    .catch(async (error: unknown) => { await app.close(); throw error })
   if (primaryAdmin === 'email_in_use') app.log.warn('ADMIN_EMAIL belongs to an account whose password is not ADMIN_PASSWORD: primary admin not created')
   if (primaryAdmin === 'other_primary_exists') app.log.warn('a primary admin with another email exists: ADMIN_EMAIL ignored')
   if (primaryAdmin === 'created' || primaryAdmin === 'promoted') app.log.info(`primary admin ${primaryAdmin}`)
