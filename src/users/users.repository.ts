@@ -74,28 +74,58 @@ function filtered (db: Db, query: Pick<UserListQuery, 'search' | 'isActive'>) {
   return select
 }
 
+/** Without a search, the number of users comes from the counters kept by triggers. */
+async function countMatching (db: Db, query: UserListQuery): Promise<number> {
+  if (query.search === undefined || query.search === '') {
+    let select = db.selectFrom('user_counts').select((eb) => eb.fn.sum<number | string | null>('count').as('count'))
+    if (query.isActive !== undefined) select = select.where('is_active', '=', query.isActive ? 1 : 0)
+    const { count } = await select.executeTakeFirstOrThrow()
+    return Number(count ?? 0)
+  }
+  const { count } = await filtered(db, query)
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .executeTakeFirstOrThrow()
+  return Number(count)
+}
+
+/**
+ * The column a page is first located by: one the sort's index covers (every index also holds
+ * the row's key: the id on PostgreSQL where the index includes it, the rowid on SQLite), so
+ * skipping `offset` rows reads the index only, and just the page's rows are fetched whole.
+ */
+const PAGE_KEY: Record<UserSortColumn, 'id' | 'email' | 'username_lower'> = {
+  created_at: 'id',
+  email: 'email',
+  username: 'username_lower',
+  name: 'id'
+}
+
 /**
  * One page of users and the number of users matching the filters. A page past the middle is
  * read from the other end of the index, so the last pages cost as little as the first.
  */
 export async function listUsers (db: Db, query: UserListQuery): Promise<{ rows: UserRow[], total: number }> {
-  const { count } = await filtered(db, query)
-    .select((eb) => eb.fn.countAll<number>().as('count'))
-    .executeTakeFirstOrThrow()
-  const total = Number(count)
+  const total = await countMatching(db, query)
   if (query.offset >= total) return { rows: [], total }
 
   const keys = SORT_KEYS[query.sort]
+  const pageKey = PAGE_KEY[query.sort]
   const take = Math.min(query.limit, total - query.offset)
   const reverse = query.offset > total / 2
   const direction = reverse === (query.order === 'asc') ? 'desc' : 'asc'
-  let select = filtered(db, query).selectAll('users')
+  let select = filtered(db, query).select(`users.${pageKey} as key`)
   for (const key of keys) select = select.orderBy(`users.${key}`, direction)
-  const rows = await select
+  const page = await select
     .limit(take)
     .offset(reverse ? total - query.offset - take : query.offset)
     .execute()
-  return { rows: reverse ? rows.reverse() : rows, total }
+  if (page.length === 0) return { rows: [], total }
+  const wanted = page.map((r) => r.key)
+  if (reverse) wanted.reverse()
+  const rows = await db.selectFrom('users').selectAll().where(pageKey, 'in', wanted).execute()
+  const byKey = new Map(rows.map((row) => [row[pageKey], row]))
+  // A row deleted between the two reads is simply left out of the page.
+  return { rows: wanted.flatMap((key) => byKey.get(key) ?? []), total }
 }
 
 export function countUsers (db: Db): Promise<number> {
