@@ -21,6 +21,11 @@ import { createSessionLiveness } from './sessions/session-liveness.js'
 import { sql } from 'kysely'
 import { createTokenSigner } from './tokens/jwt.js'
 import { createRedis } from './kv/redis.js'
+import { createRolesService } from './roles/roles.service.js'
+import { rolesRoutes } from './roles/roles.routes.js'
+import { ensurePrimaryAdmin } from './users/primary-admin.js'
+import { usersRoutes } from './users/users.routes.js'
+import { createUsersService } from './users/users.service.js'
 
 export interface AppOverrides {
   clock?: Clock
@@ -88,6 +93,14 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   const liveness = createSessionLiveness({ db, clock, ttlMs: config.sessionCacheTtlMs, externalChangeCounter: database.externalChangeCounter })
   const authenticate = createAuthenticate({ signer, liveness })
   const auth = createAuthService({ db, config, clock, hasher, signer, liveness })
+  const users = createUsersService({ db, config, clock, hasher, liveness })
+  const roles = createRolesService({ db, clock })
+  // A refused ADMIN_PASSWORD stops start-up; close what is open so the process can exit.
+  const primaryAdmin = await ensurePrimaryAdmin({ db, config, clock, hasher })
+    .catch(async (error: unknown) => { await app.close(); throw error })
+  if (primaryAdmin === 'email_in_use') app.log.warn('ADMIN_EMAIL belongs to an account whose password is not ADMIN_PASSWORD: primary admin not created')
+  if (primaryAdmin === 'other_primary_exists') app.log.warn('a primary admin with another email exists: ADMIN_EMAIL ignored')
+  if (primaryAdmin === 'created' || primaryAdmin === 'promoted') app.log.info(`primary admin ${primaryAdmin}`)
 
   app.decorateRequest('auth', null)
   app.addHook('onRequest', async (request, reply) => {
@@ -128,6 +141,8 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
     }
   })
   await app.register(authRoutes, { prefix: '/api/v1/auth', config, auth, authenticate })
+  await app.register(usersRoutes, { prefix: '/api/v1/users', users, authenticate })
+  await app.register(rolesRoutes, { prefix: '/api/v1/roles', roles, authenticate })
 
   app.get('/.well-known/jwks.json', {
     schema: { tags: ['operations'], summary: 'Public keys that verify access tokens', operationId: 'jwks' }

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely'
 import type { AuditEventsTable } from '../audit/audit.table.js'
-import type { RolesTable, UsersTable } from '../users/users.table.js'
+import type { RolesTable, UserCountsTable, UsersTable } from '../users/users.table.js'
 import type { SessionsTable } from '../sessions/sessions.table.js'
 import type { SigningKeysTable } from '../tokens/signing-keys.table.js'
 
@@ -10,6 +10,7 @@ export interface Database {
   sessions: SessionsTable
   signing_keys: SigningKeysTable
   audit_events: AuditEventsTable
+  user_counts: UserCountsTable
 }
 
 export type Db = Kysely<Database>

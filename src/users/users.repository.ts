@@ -1,4 +1,4 @@
-import type { Insertable, Updateable } from 'kysely'
+import { type Insertable, PostgresAdapter, sql, type Updateable } from 'kysely'
 import type { Db } from '../db/database.js'
 import type { UserRow, UsersTable } from './users.table.js'
 
@@ -21,4 +21,118 @@ export function updateUser (db: Db, id: string, values: Updateable<UsersTable>):
 export async function deleteUser (db: Db, id: string): Promise<boolean> {
   const result = await db.deleteFrom('users').where('id', '=', id).executeTakeFirst()
   return Number(result.numDeletedRows) > 0
+}
+
+export type UserSortColumn = 'created_at' | 'email' | 'username' | 'name'
+
+export interface UserListQuery {
+  limit: number
+  offset: number
+  /** Case-insensitive substring of email, username or name. */
+  search?: string | undefined
+  sort: UserSortColumn
+  order: 'asc' | 'desc'
+  isActive?: boolean | undefined
+}
+
+/** Sort keys, each ending in a unique column so pages never overlap or skip rows. */
+const SORT_KEYS: Record<UserSortColumn, Array<'created_at' | 'email' | 'username_lower' | 'name' | 'id'>> = {
+  created_at: ['created_at', 'id'],
+  email: ['email'],
+  username: ['username_lower'],
+  name: ['name', 'id']
+}
+
+/** `%`, `_` and the escape character itself match literally in the search term. */
+function likePattern (term: string): string {
+  return `%${term.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+}
+
+/** The shortest term a trigram index can serve; shorter ones are matched by a scan. */
+const TRIGRAM = 3
+
+function filtered (db: Db, query: Pick<UserListQuery, 'search' | 'isActive'>) {
+  let select = db.selectFrom('users')
+  if (query.isActive !== undefined) select = select.where('users.is_active', '=', query.isActive ? 1 : 0)
+  const term = query.search
+  if (term !== undefined && term !== '') {
+    const pattern = likePattern(term)
+    const like = sql<boolean>`(users.email like ${pattern} escape '\\' or users.username_lower like ${pattern} escape '\\' or lower(users.name) like ${pattern} escape '\\')`
+    if (db.getExecutor().adapter instanceof PostgresAdapter) {
+      // GIN trigram indexes on these very expressions (migration 0004) serve the LIKEs.
+      select = select.where(like)
+    } else {
+      if ([...term].length >= TRIGRAM) {
+        // The FTS5 trigram index narrows to candidates; the LIKE then keeps the meaning of a
+        // search identical for short and long terms.
+        const phrase = `"${term.replace(/"/g, '""')}"`
+        select = select.where(sql<boolean>`users.rowid in (select rowid from users_search where users_search match ${phrase})`)
+      }
+      select = select.where(like)
+    }
+  }
+  return select
+}
+
+/** Without a search, the number of users comes from the counters kept by triggers. */
+async function countMatching (db: Db, query: UserListQuery): Promise<number> {
+  if (query.search === undefined || query.search === '') {
+    let select = db.selectFrom('user_counts').select((eb) => eb.fn.sum<number | string | null>('count').as('count'))
+    if (query.isActive !== undefined) select = select.where('is_active', '=', query.isActive ? 1 : 0)
+    const { count } = await select.executeTakeFirstOrThrow()
+    return Number(count ?? 0)
+  }
+  const { count } = await filtered(db, query)
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .executeTakeFirstOrThrow()
+  return Number(count)
+}
+
+/**
+ * The column a page is first located by: one the sort's index covers (every index also holds
+ * the row's key: the id on PostgreSQL where the index includes it, the rowid on SQLite), so
+ * skipping `offset` rows reads the index only, and just the page's rows are fetched whole.
+ */
+const PAGE_KEY: Record<UserSortColumn, 'id' | 'email' | 'username_lower'> = {
+  created_at: 'id',
+  email: 'email',
+  username: 'username_lower',
+  name: 'id'
+}
+
+/**
+ * One page of users and the number of users matching the filters. A page past the middle is
+ * read from the other end of the index, so the last pages cost as little as the first.
+ */
+export async function listUsers (db: Db, query: UserListQuery): Promise<{ rows: UserRow[], total: number }> {
+  const total = await countMatching(db, query)
+  if (query.offset >= total) return { rows: [], total }
+
+  const keys = SORT_KEYS[query.sort]
+  const pageKey = PAGE_KEY[query.sort]
+  const take = Math.min(query.limit, total - query.offset)
+  const reverse = query.offset > total / 2
+  const direction = reverse === (query.order === 'asc') ? 'desc' : 'asc'
+  let select = filtered(db, query).select(`users.${pageKey} as key`)
+  for (const key of keys) select = select.orderBy(`users.${key}`, direction)
+  const page = await select
+    .limit(take)
+    .offset(reverse ? total - query.offset - take : query.offset)
+    .execute()
+  if (page.length === 0) return { rows: [], total }
+  const wanted = page.map((r) => r.key)
+  if (reverse) wanted.reverse()
+  const rows = await db.selectFrom('users').selectAll().where(pageKey, 'in', wanted).execute()
+  const byKey = new Map(rows.map((row) => [row[pageKey], row]))
+  // A row deleted between the two reads is simply left out of the page.
+  return { rows: wanted.flatMap((key) => byKey.get(key) ?? []), total }
+}
+
+export function countUsers (db: Db): Promise<number> {
+  return db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('count'))
+    .executeTakeFirstOrThrow().then((r) => Number(r.count))
+}
+
+export function findPrimaryUser (db: Db): Promise<UserRow | undefined> {
+  return db.selectFrom('users').selectAll().where('is_primary', '=', 1).executeTakeFirst()
 }

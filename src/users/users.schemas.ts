@@ -22,3 +22,40 @@ export const User = Type.Object({
 }, { title: 'User' })
 
 export type UserDto = Static<typeof User>
+
+export const UserSort = Type.Union([Type.Literal('created_at'), Type.Literal('email'), Type.Literal('username'), Type.Literal('name')])
+export const SortOrder = Type.Union([Type.Literal('asc'), Type.Literal('desc')])
+
+export const ListUsersQuery = Type.Object({
+  limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+  offset: Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0 }),
+  search: Type.Optional(Type.String({ maxLength: 100, description: 'Case-insensitive substring of email, username or name' })),
+  sort: Type.Union(UserSort.anyOf, { default: 'created_at' }),
+  order: Type.Union(SortOrder.anyOf, { default: 'asc' }),
+  is_active: Type.Optional(Type.Boolean())
+})
+
+export const UserList = Type.Object({
+  items: Type.Array(User),
+  total: Type.Integer(),
+  limit: Type.Integer(),
+  offset: Type.Integer()
+}, { title: 'UserList' })
+
+const RoleSlugRef = Type.String({ minLength: 1, maxLength: 32 })
+
+export const CreateUserBody = Type.Object({
+  email: Email,
+  username: Username,
+  password: Password,
+  name: Type.Optional(Type.Union([DisplayName, Type.Null()])),
+  role: Type.Optional(RoleSlugRef),
+  is_active: Type.Optional(Type.Boolean()),
+  is_superuser: Type.Optional(Type.Boolean()),
+  is_verified: Type.Optional(Type.Boolean())
+})
+
+export const UpdateUserBody = Type.Partial(CreateUserBody)
+
+// Any string: an id that is not one of ours is simply not found (404), not a validation error.
+export const UserParams = Type.Object({ id: Type.String({ maxLength: 64 }) })

@@ -30,6 +30,12 @@ export interface RolesTable {
   created_at: string | Date
 }
 
+/** Users per is_active value, kept by triggers (migration 0004) so `total` costs no scan. */
+export interface UserCountsTable {
+  is_active: number
+  count: number | string
+}
+
 export type UserRow = UsersTable
 export type RoleRow = RolesTable
 export type { Generated }

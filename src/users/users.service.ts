@@ -1,0 +1,234 @@
+import { recordAuditEvent } from '../audit/audit.repository.js'
+import type { PasswordHasher } from '../auth/password-hasher.js'
+import { passwordProblem } from '../auth/password-policy.js'
+import type { Config } from '../config/index.js'
+import type { Db } from '../db/database.js'
+import { uniqueViolationColumn } from '../db/errors.js'
+import { Errors } from '../http/errors.js'
+import type { Clock } from '../lib/clock.js'
+import { newId } from '../lib/crypto.js'
+import { findRole } from '../roles/roles.repository.js'
+import type { SessionLiveness } from '../sessions/session-liveness.js'
+import { revokeUserSessions } from '../sessions/sessions.repository.js'
+import { normalizeEmail, toUser } from './users.mapper.js'
+import { deleteUser, findUserByEmail, findUserById, insertUser, listUsers, type UserListQuery, updateUser } from './users.repository.js'
+import type { UserDto } from './users.schemas.js'
+import type { UserRow, UsersTable } from './users.table.js'
+
+/** Who performs an administrative action: a superuser over HTTP, or the operator CLI. */
+export interface Actor {
+  /** The acting superuser; null for the operator CLI, which has the database itself. */
+  userId: string | null
+  ip: string | null
+  userAgent: string | null
+}
+
+export interface CreateUserInput {
+  email: string
+  username: string
+  password: string
+  name?: string | null | undefined
+  role?: string | undefined
+  is_active?: boolean | undefined
+  is_superuser?: boolean | undefined
+  is_verified?: boolean | undefined
+}
+
+export type UpdateUserInput = Partial<CreateUserInput>
+
+export interface UserPage { items: UserDto[], total: number, limit: number, offset: number }
+
+export interface UsersServiceDeps {
+  db: Db
+  config: Config
+  clock: Clock
+  hasher: PasswordHasher
+  liveness: SessionLiveness
+}
+
+const unknownRole = () => Errors.validation([{ field: 'role', message: 'Unknown role' }])
+
+/** Flags stored as 0/1, in the order they are reported in audit details. */
+const FLAGS = ['is_active', 'is_superuser', 'is_verified'] as const
+
+export type UsersService = ReturnType<typeof createUsersService>
+
+export function createUsersService (deps: UsersServiceDeps) {
+  const { db, config, clock, hasher, liveness } = deps
+  const limits = { minLength: config.password.minLength, maxLength: config.password.maxLength }
+
+  function assertPasswordAcceptable (password: string, context: { email: string, username: string }): void {
+    const problem = passwordProblem(password, context, limits)
+    if (problem) throw Errors.weakPassword('password', problem)
+  }
+
+  function conflict (error: unknown): never {
+    const column = uniqueViolationColumn(error)
+    if (column === 'email') throw Errors.emailTaken()
+    if (column === 'username_lower' || column === 'username') throw Errors.usernameTaken()
+    throw error
+  }
+
+  async function getRow (id: string): Promise<UserRow> {
+    const row = await findUserById(db, id)
+    if (!row) throw Errors.userNotFound()
+    return row
+  }
+
+  /**
+   * The primary admin is the deployment's root of trust and cannot be changed by anyone else
+   * (another superuser could otherwise take it over by setting its email or password); and no
+   * superuser may lock themself out. The operator CLI may repair the primary (set its password,
+   * activate, promote) but never disable it.
+   */
+  function assertMayChange (target: UserRow, actor: Actor, change: { disables: boolean }): void {
+    const self = actor.userId !== null && actor.userId === target.id
+    if (target.is_primary === 1 && (change.disables || (actor.userId !== null && !self))) throw Errors.forbidden()
+    if (self && change.disables) throw Errors.forbidden()
+  }
+
+  const service = {
+    /** One page of users with the number matching the filters. */
+    async list (query: UserListQuery): Promise<UserPage> {
+      const search = query.search?.trim()
+      const { rows, total } = await listUsers(db, { ...query, search: search === '' ? undefined : search })
+      return { items: rows.map(toUser), total, limit: query.limit, offset: query.offset }
+    },
+
+    async get (id: string): Promise<UserDto> {
+      return toUser(await getRow(id))
+    },
+
+    /** Finds a user by id or email (operator CLI). */
+    async find (idOrEmail: string): Promise<UserDto> {
+      const row = idOrEmail.includes('@') ? await findUserByEmail(db, normalizeEmail(idOrEmail)) : await findUserById(db, idOrEmail)
+      if (!row) throw Errors.userNotFound()
+      return toUser(row)
+    },
+
+    /** Creates a user as an administrator; uniqueness is enforced by the database's indexes. */
+    async create (input: CreateUserInput, actor: Actor): Promise<UserDto> {
+      const email = normalizeEmail(input.email)
+      const role = input.role ?? 'member'
+      assertPasswordAcceptable(input.password, { email, username: input.username })
+      const passwordHash = await hasher.hash(input.password)
+      const now = clock.now()
+      return db.transaction().execute(async (trx) => {
+        if (!(await findRole(trx, role))) throw unknownRole()
+        let row: UserRow
+        try {
+          row = await insertUser(trx, {
+            id: newId(),
+            email,
+            username: input.username,
+            username_lower: input.username.toLowerCase(),
+            name: input.name ?? null,
+            password_hash: passwordHash,
+            role,
+            is_active: input.is_active === false ? 0 : 1,
+            is_superuser: input.is_superuser === true ? 1 : 0,
+            is_verified: input.is_verified === true ? 1 : 0,
+            is_primary: 0,
+            password_changed_at: now.toISOString(),
+            created_at: now.toISOString(),
+            updated_at: now.toISOString()
+          })
+        } catch (error) {
+          conflict(error)
+        }
+        const user = toUser(row)
+        await recordAuditEvent(trx, {
+          type: 'admin.user.create',
+          actorId: actor.userId,
+          userId: user.id,
+          ip: actor.ip,
+          userAgent: actor.userAgent,
+          details: { role: user.role, is_active: user.is_active, is_superuser: user.is_superuser, is_verified: user.is_verified, ...(actor.userId === null ? { via: 'cli' } : {}) },
+          at: now
+        })
+        return user
+      })
+    },
+
+    /**
+     * Changes a user. Deactivation, demotion (losing superuser or changing role) and a new
+     * password end every session of the user at once: their access tokens are refused on the
+     * very next request, since each request checks its session.
+     */
+    async update (id: string, patch: UpdateUserInput, actor: Actor): Promise<UserDto> {
+      const target = await getRow(id)
+      const email = patch.email === undefined ? undefined : normalizeEmail(patch.email)
+      const deactivates = patch.is_active === false && target.is_active === 1
+      const demotes = (patch.is_superuser === false && target.is_superuser === 1) ||
+        (patch.role !== undefined && patch.role !== target.role)
+      assertMayChange(target, actor, { disables: deactivates || demotes })
+
+      const values: Partial<UsersTable> = {}
+      const changed: string[] = []
+      if (email !== undefined && email !== target.email) { values.email = email; changed.push('email') }
+      if (patch.username !== undefined && patch.username !== target.username) {
+        values.username = patch.username
+        values.username_lower = patch.username.toLowerCase()
+        changed.push('username')
+      }
+      if (patch.name !== undefined && patch.name !== target.name) { values.name = patch.name; changed.push('name') }
+      if (patch.role !== undefined && patch.role !== target.role) { values.role = patch.role; changed.push('role') }
+      for (const flag of FLAGS) {
+        const wanted = patch[flag]
+        if (wanted !== undefined && (wanted ? 1 : 0) !== target[flag]) { values[flag] = wanted ? 1 : 0; changed.push(flag) }
+      }
+      const now = clock.now()
+      if (patch.password !== undefined) {
+        assertPasswordAcceptable(patch.password, { email: email ?? target.email, username: patch.username ?? target.username })
+        values.password_hash = await hasher.hash(patch.password)
+        values.password_changed_at = now.toISOString()
+        changed.push('password')
+      }
+      if (changed.length === 0) return toUser(target)
+
+      const revokes = deactivates || demotes || patch.password !== undefined
+      const row = await db.transaction().execute(async (trx) => {
+        if (values.role !== undefined && !(await findRole(trx, values.role))) throw unknownRole()
+        let updated: UserRow | undefined
+        try {
+          updated = await updateUser(trx, id, { ...values, updated_at: now.toISOString() })
+        } catch (error) {
+          conflict(error)
+        }
+        if (!updated) throw Errors.userNotFound()
+        if (revokes) await revokeUserSessions(trx, id, now.toISOString())
+        const facts: Record<string, unknown> = { fields: changed }
+        // New values of the authorisation fields; never the password, which is only "changed".
+        if (values.role !== undefined) facts.role = values.role
+        for (const flag of FLAGS) if (values[flag] !== undefined) facts[flag] = values[flag] === 1
+        if (actor.userId === null) facts.via = 'cli'
+        await recordAuditEvent(trx, { type: 'admin.user.update', actorId: actor.userId, userId: id, ip: actor.ip, userAgent: actor.userAgent, details: facts, at: now })
+        return updated
+      })
+      // After the commit: the cached session answers must not outlive the change.
+      await liveness.forgetUser(id)
+      return toUser(row)
+    },
+
+    /** Deletes a user; their sessions go with them (foreign key cascade), so do their tokens. */
+    async remove (id: string, actor: Actor): Promise<void> {
+      const target = await getRow(id)
+      assertMayChange(target, actor, { disables: true })
+      const now = clock.now()
+      await db.transaction().execute(async (trx) => {
+        if (!(await deleteUser(trx, id))) throw Errors.userNotFound()
+        await recordAuditEvent(trx, {
+          type: 'admin.user.delete',
+          actorId: actor.userId,
+          userId: id,
+          ip: actor.ip,
+          userAgent: actor.userAgent,
+          details: { email: target.email, username: target.username, ...(actor.userId === null ? { via: 'cli' } : {}) },
+          at: now
+        })
+      })
+      await liveness.forgetUser(id)
+    }
+  }
+  return service
+}
