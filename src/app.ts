@@ -21,6 +21,10 @@ import { createSessionLiveness } from './sessions/session-liveness.js'
 import { sql } from 'kysely'
 import { createTokenSigner } from './tokens/jwt.js'
 import { createRedis } from './kv/redis.js'
+import type { KeyValueStore } from './kv/kv.js'
+import { createMemoryKv } from './kv/memory-kv.js'
+import { createRedisKv } from './kv/redis-kv.js'
+import { createAuthRateLimits, withFallback } from './http/rate-limit.js'
 
 export interface AppOverrides {
   clock?: Clock
@@ -71,6 +75,12 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
     app.addHook('onClose', async () => { await redis.quit().catch(() => redis.disconnect()) })
   }
 
+  const localKv = createMemoryKv({ clock })
+  const kv: KeyValueStore = redis ? withFallback(createRedisKv(redis, config.redisKeyPrefix), localKv, app.log) : localKv
+  app.addHook('onClose', async () => { await kv.close() })
+  const rateLimits = createAuthRateLimits(config, kv)
+  if (!config.rateLimits) app.log.warn('RATE_LIMITS=off: sign-in, sign-up and recovery are not rate limited; use this for load tests only')
+
   const hasher = overrides.hasher ?? createArgon2Hasher(config.password.argon2)
   preloadPasswordPolicy()
   const signer = await createTokenSigner({ db, config, clock })
@@ -114,7 +124,7 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
       ...(redis ? { redis: () => redis.ping() } : {})
     }
   })
-  await app.register(authRoutes, { prefix: '/api/v1/auth', config, auth, authenticate })
+  await app.register(authRoutes, { prefix: '/api/v1/auth', config, auth, authenticate, rateLimits })
 
   app.get('/.well-known/jwks.json', {
     schema: { tags: ['operations'], summary: 'Public keys that verify access tokens', operationId: 'jwks' }

@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../config/index.js'
 import { type Authenticate, authOf, REFRESH_COOKIE } from '../http/authenticate.js'
 import { AppError, OAuthError } from '../http/errors.js'
+import type { AuthRateLimits } from '../http/rate-limit.js'
 import { errorResponses, MessageResponse } from '../http/schemas.js'
 import { User } from '../users/users.schemas.js'
 import type { AuthService, ClientInfo, IssuedTokens } from './auth.service.js'
@@ -17,6 +18,7 @@ export interface AuthRoutesOptions {
   config: Config
   auth: AuthService
   authenticate: Authenticate
+  rateLimits: AuthRateLimits
 }
 
 function clientOf (request: FastifyRequest): ClientInfo {
@@ -39,7 +41,25 @@ function noStore (reply: FastifyReply): void {
 
 const tags = ['auth']
 
-export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { config, auth, authenticate }) => {
+export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { config, auth, authenticate, rateLimits }) => {
+  /**
+   * Sign-in behind its two limits: every attempt counts against the client IP; failed ones
+   * count against the email, whether or not an account has it, so neither a 401 nor a 429
+   * tells an attacker which emails are registered.
+   */
+  async function limitedSignin (request: FastifyRequest, email: string, password: string): Promise<IssuedTokens> {
+    await rateLimits.signinPerIp.hit(request.ip)
+    await rateLimits.signinPerAccount.check(email)
+    try {
+      const tokens = await auth.signin(email, password, clientOf(request))
+      await rateLimits.signinPerAccount.reset(email)
+      return tokens
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'invalid_credentials') await rateLimits.signinPerAccount.record(email)
+      throw error
+    }
+  }
+
   app.post('/signup', {
     schema: {
       tags,
@@ -49,6 +69,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       response: { 201: TokenResponse, ...errorResponses(409, 422, 429) }
     }
   }, async (request, reply) => {
+    await rateLimits.signupPerIp.hit(request.ip)
     const tokens = await auth.signup(request.body, clientOf(request))
     setAuthCookies(reply, config, tokens)
     noStore(reply)
@@ -64,7 +85,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       response: { 200: TokenResponse, ...errorResponses(401, 403, 422, 429) }
     }
   }, async (request, reply) => {
-    const tokens = await auth.signin(request.body.email, request.body.password, clientOf(request))
+    const tokens = await limitedSignin(request, request.body.email, request.body.password)
     setAuthCookies(reply, config, tokens)
     noStore(reply)
     return tokenResponse(tokens)
@@ -80,7 +101,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       response: { 204: Type.Null(), ...errorResponses(401, 403, 422, 429) }
     }
   }, async (request, reply) => {
-    const tokens = await auth.signin(request.body.username, request.body.password, clientOf(request))
+    const tokens = await limitedSignin(request, request.body.username, request.body.password)
     setAuthCookies(reply, config, tokens)
     noStore(reply)
     return reply.code(204).send(null)
@@ -105,7 +126,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
         const username = field('username')
         const password = field('password')
         if (!username || !password) throw new OAuthError('invalid_request', 'username and password are required')
-        tokens = await auth.signin(username, password, clientOf(request))
+        tokens = await limitedSignin(request, username, password)
       } else if (grantType === 'refresh_token') {
         const refreshToken = field('refresh_token')
         if (!refreshToken) throw new OAuthError('invalid_request', 'refresh_token is required')
