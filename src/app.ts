@@ -25,6 +25,8 @@ import type { KeyValueStore } from './kv/kv.js'
 import { createMemoryKv } from './kv/memory-kv.js'
 import { createRedisKv } from './kv/redis-kv.js'
 import { createAuthRateLimits, withFallback } from './http/rate-limit.js'
+import { createCsrfGuard } from './http/csrf.js'
+import { registerSecurityHeaders } from './http/security-headers.js'
 
 export interface AppOverrides {
   clock?: Clock
@@ -115,6 +117,8 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   })
 
   await app.register(cookie)
+  await registerSecurityHeaders(app, config)
+  app.addHook('preValidation', createCsrfGuard(config))
   await app.register(formbody, { bodyLimit: 64 * 1024 })
   await registerOpenApi(app, config)
 
