@@ -20,6 +20,7 @@ import { type Clock, systemClock } from './lib/clock.js'
 import { createSessionLiveness } from './sessions/session-liveness.js'
 import { sql } from 'kysely'
 import { createTokenSigner } from './tokens/jwt.js'
+import { scheduleKeyMaintenance } from './tokens/key-rotation.js'
 import { createRedis } from './kv/redis.js'
 import type { KeyValueStore } from './kv/kv.js'
 import { createMemoryKv } from './kv/memory-kv.js'
@@ -86,6 +87,8 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   const hasher = overrides.hasher ?? createArgon2Hasher(config.password.argon2)
   preloadPasswordPolicy()
   const signer = await createTokenSigner({ db, config, clock })
+  const stopKeyMaintenance = scheduleKeyMaintenance({ db, config, clock, signer, log: app.log })
+  app.addHook('onClose', async () => { stopKeyMaintenance() })
   const liveness = createSessionLiveness({ db, clock, ttlMs: config.sessionCacheTtlMs })
   const authenticate = createAuthenticate({ signer, liveness })
   const auth = createAuthService({ db, config, clock, hasher, signer, liveness })

@@ -26,6 +26,11 @@ export interface Config {
   }
   /** Namespace of this deployment's keys in a shared Redis. */
   readonly redisKeyPrefix: string
+  /**
+   * A new signing key is made when the newest is this many days old (0: only by command,
+   * `npm run keys -- rotate`); retired keys are deleted once no token they signed can be valid.
+   */
+  readonly signingKeyRotationDays: number
   readonly audit: {
     /** Audit events older than this are deleted by a periodic prune; 0 keeps them forever. */
     readonly retentionDays: number
@@ -199,6 +204,7 @@ export function loadConfig (env: Env = process.env): Config {
       forgotPasswordPerIp: rateRule(env, 'RATE_LIMIT_FORGOT_PASSWORD_PER_IP', { limit: 20, windowSeconds: 3600 })
     },
     redisKeyPrefix: read(env, 'REDIS_KEY_PREFIX') ?? 'authd:',
+    signingKeyRotationDays: integer(env, 'SIGNING_KEY_ROTATION_DAYS', 90, 0, 3650),
     audit: { retentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 365, 0, 36_500) },
     signupEnumerationSafe: boolean(env, 'SIGNUP_ENUMERATION_SAFE', false),
     admin: { email: adminEmail, password: adminPassword },
