@@ -96,7 +96,7 @@ test('CSV import with a header row, quoted fields and line numbers counting the 
   const csv = [
     'email,username,hash,name',
     `csv1@example.com,csv_one,${hash},"Smith, Jane"`,
-    `csv2@example.com,csv_two,,No Hash`,
+    'csv2@example.com,csv_two,,No Hash',
     `csv3@example.com,csv_three,${hash},`
   ].join('\r\n')
   const path = tempFile(t, 'users.csv', '\uFEFF' + csv)
