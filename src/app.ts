@@ -21,6 +21,9 @@ import { createSessionLiveness } from './sessions/session-liveness.js'
 import { sql } from 'kysely'
 import { createTokenSigner } from './tokens/jwt.js'
 import { scheduleKeyMaintenance } from './tokens/key-rotation.js'
+import { createAuditLog, scheduleAuditRetention } from './audit/audit.service.js'
+import { createAuditReader } from './audit/audit-reader.js'
+import { auditRoutes } from './audit/audit.routes.js'
 import { createRedis } from './kv/redis.js'
 import type { KeyValueStore } from './kv/kv.js'
 import { createMemoryKv } from './kv/memory-kv.js'
@@ -91,7 +94,11 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   app.addHook('onClose', async () => { stopKeyMaintenance() })
   const liveness = createSessionLiveness({ db, clock, ttlMs: config.sessionCacheTtlMs })
   const authenticate = createAuthenticate({ signer, liveness })
-  const auth = createAuthService({ db, config, clock, hasher, signer, liveness })
+  const audit = createAuditLog({ db, clock, log: app.log, retentionDays: config.audit.retentionDays })
+  const auditRetention = scheduleAuditRetention(audit, app.log)
+  app.addHook('onClose', async () => { auditRetention.stop() })
+  await auditRetention.firstRun
+  const auth = createAuthService({ db, config, clock, hasher, signer, liveness, audit })
 
   app.decorateRequest('auth', null)
   app.addHook('onRequest', async (request, reply) => {
@@ -131,7 +138,8 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
       ...(redis ? { redis: () => redis.ping() } : {})
     }
   })
-  await app.register(authRoutes, { prefix: '/api/v1/auth', config, auth, authenticate, rateLimits })
+  await app.register(authRoutes, { prefix: '/api/v1/auth', config, auth, authenticate, rateLimits, audit })
+  await app.register(auditRoutes, { prefix: '/api/v1/audit-events', authenticate, reader: createAuditReader(db) })
 
   app.get('/.well-known/jwks.json', {
     schema: { tags: ['operations'], summary: 'Public keys that verify access tokens', operationId: 'jwks' }

@@ -5,6 +5,7 @@ import type { Config } from '../config/index.js'
 import { type Authenticate, authOf, REFRESH_COOKIE } from '../http/authenticate.js'
 import { AppError, OAuthError } from '../http/errors.js'
 import type { AuthRateLimits } from '../http/rate-limit.js'
+import { AuditEvents, type AuditLog } from '../audit/audit.service.js'
 import { errorResponses, MessageResponse } from '../http/schemas.js'
 import { User } from '../users/users.schemas.js'
 import type { AuthService, ClientInfo, IssuedTokens } from './auth.service.js'
@@ -19,6 +20,7 @@ export interface AuthRoutesOptions {
   auth: AuthService
   authenticate: Authenticate
   rateLimits: AuthRateLimits
+  audit?: AuditLog
 }
 
 function clientOf (request: FastifyRequest): ClientInfo {
@@ -41,15 +43,23 @@ function noStore (reply: FastifyReply): void {
 
 const tags = ['auth']
 
-export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { config, auth, authenticate, rateLimits }) => {
+export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { config, auth, authenticate, rateLimits, audit }) => {
   /**
    * Sign-in behind its two limits: every attempt counts against the client IP; failed ones
    * count against the email, whether or not an account has it, so neither a 401 nor a 429
    * tells an attacker which emails are registered.
    */
   async function limitedSignin (request: FastifyRequest, email: string, password: string): Promise<IssuedTokens> {
-    await rateLimits.signinPerIp.hit(request.ip)
-    await rateLimits.signinPerAccount.check(email)
+    try {
+      await rateLimits.signinPerIp.hit(request.ip)
+      await rateLimits.signinPerAccount.check(email)
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'rate_limited') {
+        // No user id: the lockout answers alike for any email, and so is recorded alike.
+        await audit?.record(AuditEvents.signinLockedOut, { ip: request.ip, userAgent: request.headers['user-agent'] ?? null, details: { email: email.trim().toLowerCase() } })
+      }
+      throw error
+    }
     try {
       const tokens = await auth.signin(email, password, clientOf(request))
       await rateLimits.signinPerAccount.reset(email)
@@ -130,7 +140,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       } else if (grantType === 'refresh_token') {
         const refreshToken = field('refresh_token')
         if (!refreshToken) throw new OAuthError('invalid_request', 'refresh_token is required')
-        tokens = await auth.refresh(refreshToken)
+        tokens = await auth.refresh(refreshToken, clientOf(request))
       } else if (grantType === undefined) {
         throw new OAuthError('invalid_request', 'grant_type is required')
       } else {
@@ -159,7 +169,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
   }, async (request, reply) => {
     const fromBody = request.body?.refresh_token
     const fromCookie = request.cookies[REFRESH_COOKIE]
-    const tokens = await auth.refresh(fromBody ?? fromCookie ?? '')
+    const tokens = await auth.refresh(fromBody ?? fromCookie ?? '', clientOf(request))
     noStore(reply)
     if (fromBody !== undefined) return tokenResponse(tokens)
     setAuthCookies(reply, config, tokens)
@@ -170,7 +180,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     onRequest: authenticate,
     schema: { tags, summary: 'End this session', operationId: 'logOut', security: [{ bearer: [] }], response: { 204: Type.Null(), ...errorResponses(401) } }
   }, async (request, reply) => {
-    await auth.logout(authOf(request).sessionId)
+    await auth.logout(authOf(request).sessionId, { userId: authOf(request).user.id, client: clientOf(request) })
     clearAuthCookies(reply, config)
     return reply.code(204).send(null)
   })
@@ -179,7 +189,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     onRequest: authenticate,
     schema: { tags, summary: 'End every session of this user', operationId: 'logOutAll', security: [{ bearer: [] }], response: { 204: Type.Null(), ...errorResponses(401) } }
   }, async (request, reply) => {
-    await auth.logoutAll(authOf(request).user.id)
+    await auth.logoutAll(authOf(request).user.id, clientOf(request))
     clearAuthCookies(reply, config)
     return reply.code(204).send(null)
   })
@@ -212,7 +222,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       response: { 200: MessageResponse, ...errorResponses(400, 401, 403, 422, 429) }
     }
   }, async (request, reply) => {
-    await auth.changePassword(authOf(request).user.id, request.body.old_password, request.body.new_password)
+    await auth.changePassword(authOf(request).user.id, request.body.old_password, request.body.new_password, clientOf(request))
     clearAuthCookies(reply, config)
     return { message: 'Password changed successfully' }
   })
@@ -236,7 +246,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       response: { 204: Type.Null(), ...errorResponses(401, 403, 404, 422) }
     }
   }, async (request, reply) => {
-    await auth.deleteSession(authOf(request).user.id, request.params.id)
+    await auth.deleteSession(authOf(request).user.id, request.params.id, clientOf(request))
     return reply.code(204).send(null)
   })
 }
