@@ -20,7 +20,7 @@ export const BCRYPT_HASH = /^\$2[aby]\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$
 
 /** Hash formats this service can verify: its own argon2id, and bcrypt for imported users. */
 export function isSupportedHash (hash: string): boolean {
-  return BCRYPT_HASH.test(hash) || /^\$argon2(id|i|d)\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/.test(hash)
+  return BCRYPT_HASH.test(hash) || /^\$argon2(id|i|d)\$v=\d+\$[a-z]=\d+(,[a-z]=\d+)*\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/.test(hash)
 }
 
 /**

@@ -12,6 +12,8 @@ import { runCli } from '../tokens/helpers.js'
 
 const CLI = 'src/cli/import-users.ts'
 // The classic OpenBSD/jBCrypt test vector: "U*U" at cost 5, $2a$.
+// As this service (node argon2) writes them: parameters in m, p, t order.
+const ARGON2_HASH = '$argon2id$v=19$m=1024,p=1,t=1$B0YXoM6HPn5aNqhYFEV8nA$73JYhS/V+XaqkfloORfYZsjOgp9JvW0pbg27GUnvsjc'
 const VECTOR = { password: 'U*U', hash: '$2a$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW' }
 
 function tempFile (t: { after: (fn: () => void) => void }, name: string, content: string): string {
@@ -46,7 +48,7 @@ test('JSONL import: good rows all kept across batches, bad rows reported by line
     JSON.stringify({ email: 'TAKEN@example.com', username: 'fresh_name', hash: b2b }), // 9: already registered
     JSON.stringify({ email: 'nohash@example.com', username: 'nohash' }), // 10
     JSON.stringify({ email: 'bad-user@example.com', username: 'x', hash: b2b }), // 11
-    JSON.stringify({ email: 'last@example.com', username: 'last_one', hash: b2b }), // 12
+    JSON.stringify({ email: 'last@example.com', username: 'last_one', hash: ARGON2_HASH }), // 12
     '[1, 2, 3]' // 13
   ]
   const path = tempFile(t, 'users.jsonl', lines.join('\n') + '\n')
