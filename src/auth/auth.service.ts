@@ -190,7 +190,10 @@ export function createAuthService (deps: AuthServiceDeps) {
       })
       if (!rotated) {
         const session = await findSession(db, parsed.sessionId)
-        if (session && session.revoked_at === null && !constantTimeEqual(session.refresh_token_hash, presentedHash)) {
+        // Only the token rotated out last counts as reuse: a token never issued for this
+        // session (a guess by someone who knows its id) is just invalid and revokes nothing.
+        const reused = session?.previous_refresh_token_hash != null && constantTimeEqual(session.previous_refresh_token_hash, presentedHash)
+        if (session && session.revoked_at === null && reused) {
           await revokeSession(db, session.id, now.toISOString())
           await liveness.forgetSession(session.id)
           await audit(AuditEvents.refreshReuseDetected, session.user_id, client, { session_id: session.id })

@@ -55,11 +55,6 @@ test('token parsing: random, mutated and crafted access and refresh tokens are r
     assert.ok(response.statusCode >= 400 && response.statusCode < 500, `${via}: ${response.statusCode} ${response.body.slice(0, 200)}`)
   }), { numRuns: NUM_RUNS })
 
-  // A wrong secret for a live session counts as reuse and revokes it (by design); no guess
-  // ever rotated a token, created a session or touched a user.
-  type Snap = { users: unknown[], sessions: Array<{ id: string, refresh_token_hash: string }> }
-  const after = JSON.parse(await snapshot(db)) as Snap
-  const was = JSON.parse(before) as Snap
-  assert.deepEqual(after.users, was.users)
-  assert.deepEqual(after.sessions.map((s) => [s.id, s.refresh_token_hash]), was.sessions.map((s) => [s.id, s.refresh_token_hash]))
+  // No guess rotated a token, revoked or created a session, or touched a user.
+  assert.equal(await snapshot(db), before)
 })
