@@ -14,15 +14,22 @@ return {count, ttl}
 /** Store shared by every instance. Keys are namespaced by `prefix`. */
 export function createRedisKv (redis: Redis, prefix: string): KeyValueStore {
   const k = (key: string): string => prefix + key
+  // While the connection is down, fail at once instead of queueing behind reconnection
+  // attempts: the caller's fallback answers in microseconds, not seconds per request.
+  const ready = (): void => {
+    if (redis.status !== 'ready') throw new Error(`redis is ${redis.status}`)
+  }
   return {
-    async get (key) { return (await redis.get(k(key))) ?? undefined },
-    async set (key, value, ttlMs) { await redis.set(k(key), value, 'PX', Math.max(1, Math.ceil(ttlMs))) },
-    async delete (key) { await redis.del(k(key)) },
+    async get (key) { ready(); return (await redis.get(k(key))) ?? undefined },
+    async set (key, value, ttlMs) { ready(); await redis.set(k(key), value, 'PX', Math.max(1, Math.ceil(ttlMs))) },
+    async delete (key) { ready(); await redis.del(k(key)) },
     async increment (key, windowMs) {
+      ready()
       const [count, ttlMs] = await redis.eval(INCREMENT, 1, k(key), String(Math.max(1, Math.ceil(windowMs)))) as [number, number]
       return { count: Number(count), ttlMs: Number(ttlMs) }
     },
     async peek (key): Promise<CounterHit> {
+      ready()
       const [value, ttl] = await redis.multi().get(k(key)).pttl(k(key)).exec() ?? []
       const count = Number(value?.[1] ?? 0)
       return { count: Number.isFinite(count) ? count : 0, ttlMs: Math.max(0, Number(ttl?.[1] ?? 0)) }

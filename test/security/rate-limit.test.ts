@@ -108,6 +108,8 @@ test('with REDIS_URL the counters live in Redis and are shared by instances', as
   const env = { RATE_LIMITS: 'on', RATE_LIMIT_SIGNIN_PER_IP: '2/60', REDIS_URL, REDIS_KEY_PREFIX: prefix, DATABASE_URL: url }
   const first = await buildTestApp(t, env)
   const second = await buildTestApp(t, env)
+  // Both connected (before that, each would count in-process: the documented fallback).
+  for (const app of [first, second]) assert.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200)
   assert.equal((await signin(first, uniqueEmail(), 'x')).statusCode, 401)
   assert.equal((await signin(second, uniqueEmail(), 'x')).statusCode, 401)
   assert.equal((await signin(first, uniqueEmail(), 'x')).statusCode, 429)
