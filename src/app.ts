@@ -31,6 +31,7 @@ import { createRedisKv } from './kv/redis-kv.js'
 import { createAuthRateLimits, withFallback } from './http/rate-limit.js'
 import { createCsrfGuard } from './http/csrf.js'
 import { registerSecurityHeaders } from './http/security-headers.js'
+import { refuseNulCharacters } from './http/input-hygiene.js'
 
 export interface AppOverrides {
   clock?: Clock
@@ -129,6 +130,7 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   await app.register(cookie)
   await registerSecurityHeaders(app, config)
   app.addHook('preValidation', createCsrfGuard(config))
+  app.addHook('preValidation', refuseNulCharacters)
   await app.register(formbody, { bodyLimit: 64 * 1024 })
   await registerOpenApi(app, config)
 

@@ -66,3 +66,37 @@ test('prototype keys are ignored, never stored or promoted', async (t) => {
   assert.equal(me.role, 'member')
   assert.ok(prototypeIsClean())
 })
+
+test('the audit-events query string never yields a 500', async (t) => {
+  const url = await createTestDatabaseUrl(t)
+  const app = await buildTestApp(t, { DATABASE_URL: url })
+  const db = openDirectDb(t, url)
+  const admin = await signUp(app)
+  await db.updateTable('users').set({ is_superuser: 1 }).where('id', '=', admin.userId).execute()
+  const key = fc.constantFrom('user_id', 'type', 'limit', 'offset', '__proto__', 'constructor', 'x')
+  const value = fc.oneof(fc.string({ unit: 'binary', maxLength: 80 }), fc.integer().map(String), fc.constantFrom('1e3', '-0', '0x10', '100', '101', '', '\u0000', 'a\u0000b'))
+  await fc.assert(fc.asyncProperty(fc.array(fc.tuple(key, value), { maxLength: 5 }), async (pairs) => {
+    const query = pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')
+    const response = await app.inject({ method: 'GET', url: `/api/v1/audit-events?${query}`, headers: bearer(admin.accessToken) })
+    assert.ok([200, 422].includes(response.statusCode), `${query} → ${response.statusCode} ${response.body.slice(0, 200)}`)
+  }), { numRuns: NUM_RUNS * 2 })
+})
+
+test('NUL characters anywhere in the input are a 422, on every dialect', async (t) => {
+  const url = await createTestDatabaseUrl(t)
+  const app = await buildTestApp(t, { DATABASE_URL: url })
+  const db = openDirectDb(t, url)
+  const user = await signUp(app)
+  const before = await snapshot(db)
+  for (const request of [
+    { method: 'PATCH' as const, url: '/api/v1/auth/me', payload: { name: 'a\u0000b' }, headers: bearer(user.accessToken) },
+    { method: 'DELETE' as const, url: '/api/v1/auth/sessions/%00', headers: bearer(user.accessToken) },
+    { method: 'GET' as const, url: '/api/v1/audit-events?type=a%00b', headers: bearer(user.accessToken) },
+    { method: 'POST' as const, url: '/api/v1/auth/signup', payload: { email: 'nul@example.com', username: 'nul_user', password: 'a long pass\u0000phrase here' } }
+  ]) {
+    const response = await app.inject(request)
+    assert.equal(response.statusCode, 422, `${request.url}: ${response.body}`)
+    assert.equal(response.json().errors[0].message, 'must not contain NUL characters')
+  }
+  assert.equal(await snapshot(db), before)
+})
