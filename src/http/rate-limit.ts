@@ -67,6 +67,16 @@ export function createRateLimiter (store: KeyValueStore, name: string, rule: Rat
   }
 }
 
+/**
+ * The two limits of POST /forgot-password, in the order to apply them before any lookup:
+ * per IP, then per email (normalised, counted alike whether or not an account has it, so
+ * the 429 reveals nothing). Call it first thing in the handler.
+ */
+export async function limitForgotPassword (limits: AuthRateLimits, ip: string, email: string): Promise<void> {
+  await limits.forgotPasswordPerIp.hit(ip)
+  await limits.forgotPasswordPerEmail.hit(email)
+}
+
 /** The limits of `API.md`, from the configuration; all no-ops with RATE_LIMITS=off. */
 export function createAuthRateLimits (config: Config, store: KeyValueStore): AuthRateLimits {
   const on = config.rateLimits

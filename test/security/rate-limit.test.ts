@@ -121,3 +121,24 @@ test('with REDIS_URL the counters live in Redis and are shared by instances', as
   // No email or IP in clear in the shared store.
   assert.ok(!keys[0]!.includes('192.0.2.1'))
 })
+
+for (const store of ['memory', 'redis'] as const) {
+  test(`concurrent attempts are all counted (${store}): exactly the limit gets through`, async (t) => {
+    const env: Record<string, string> = { RATE_LIMITS: 'on', RATE_LIMIT_SIGNIN_PER_IP: '5/60' }
+    if (store === 'redis') {
+      const prefix = `test-${randomBytes(6).toString('hex')}:`
+      Object.assign(env, { REDIS_URL, REDIS_KEY_PREFIX: prefix })
+      const redis = new Redis(REDIS_URL)
+      t.after(async () => {
+        const keys = await redis.keys(`${prefix}*`)
+        if (keys.length > 0) await redis.del(...keys)
+        await redis.quit()
+      })
+    }
+    const app = await buildTestApp(t, env)
+    if (store === 'redis') assert.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200)
+    const statuses = await Promise.all(Array.from({ length: 20 }, () => signin(app, uniqueEmail(), 'wrong password')))
+    const counts = statuses.reduce<Record<number, number>>((acc, r) => ({ ...acc, [r.statusCode]: (acc[r.statusCode] ?? 0) + 1 }), {})
+    assert.deepEqual(counts, { 401: 5, 429: 15 })
+  })
+}
