@@ -45,14 +45,16 @@ const tags = ['auth']
 
 export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { config, auth, authenticate, rateLimits, audit }) => {
   /**
-   * Sign-in behind its two limits: every attempt counts against the client IP; failed ones
-   * count against the email, whether or not an account has it, so neither a 401 nor a 429
-   * tells an attacker which emails are registered.
+   * Sign-in behind its two limits: every attempt counts against the client IP and against the
+   * email, whether or not an account has it, so neither a 401 nor a 429 tells an attacker
+   * which emails are registered. The email's slot is taken before the password is checked
+   * (one atomic increment), so a burst of parallel guesses cannot all pass a not-yet-updated
+   * counter; a successful sign-in clears it, so what remains counted are the failures.
    */
   async function limitedSignin (request: FastifyRequest, email: string, password: string): Promise<IssuedTokens> {
     try {
       await rateLimits.signinPerIp.hit(request.ip)
-      await rateLimits.signinPerAccount.check(email)
+      await rateLimits.signinPerAccount.hit(email)
     } catch (error) {
       if (error instanceof AppError && error.code === 'rate_limited') {
         // No user id: the lockout answers alike for any email, and so is recorded alike.
@@ -60,14 +62,9 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       }
       throw error
     }
-    try {
-      const tokens = await auth.signin(email, password, clientOf(request))
-      await rateLimits.signinPerAccount.reset(email)
-      return tokens
-    } catch (error) {
-      if (error instanceof AppError && error.code === 'invalid_credentials') await rateLimits.signinPerAccount.record(email)
-      throw error
-    }
+    const tokens = await auth.signin(email, password, clientOf(request))
+    await rateLimits.signinPerAccount.reset(email)
+    return tokens
   }
 
   app.post('/signup', {

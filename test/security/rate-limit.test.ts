@@ -142,3 +142,11 @@ for (const store of ['memory', 'redis'] as const) {
     assert.deepEqual(counts, { 401: 5, 429: 15 })
   })
 }
+
+test('a burst of parallel guesses at one account from many IPs gets exactly the account limit through', async (t) => {
+  const app = await buildTestApp(t, { RATE_LIMITS: 'on', RATE_LIMIT_SIGNIN_PER_ACCOUNT: '5/900' })
+  const user = await signUp(app)
+  const statuses = await Promise.all(Array.from({ length: 20 }, (_, i) => signin(app, user.email, `guess number ${i}`, `198.18.0.${i + 1}`)))
+  const counts = statuses.reduce<Record<number, number>>((acc, r) => ({ ...acc, [r.statusCode]: (acc[r.statusCode] ?? 0) + 1 }), {})
+  assert.deepEqual(counts, { 401: 5, 429: 15 })
+})
