@@ -17,17 +17,13 @@ export interface RateLimiter {
   readonly rule: RateRule
   /** Counts one request for `key`; throws 429 `rate_limited` (with Retry-After) once over the limit. */
   hit: (key: string) => Promise<void>
-  /** Throws 429 when `key` has already used up its limit, without counting this request. */
-  check: (key: string) => Promise<void>
-  /** Counts one event (e.g. a failed sign-in) without refusing this request. */
-  record: (key: string) => Promise<void>
   reset: (key: string) => Promise<void>
 }
 
 export interface AuthRateLimits {
   /** Every /signin, /login and password-grant /token attempt, per client IP. */
   signinPerIp: RateLimiter
-  /** Failed sign-ins per account email, counted alike for emails with no account. */
+  /** Sign-in attempts per account email, cleared on success, counted alike for emails with no account. */
   signinPerAccount: RateLimiter
   signupPerIp: RateLimiter
   /** For POST /forgot-password: `hit(email)`, counted alike for unknown emails. */
@@ -45,7 +41,7 @@ export function createRateLimiter (store: KeyValueStore, name: string, rule: Rat
   const windowMs = rule.windowSeconds * 1000
   const refuse = (hit: CounterHit): never => { throw Errors.rateLimited(Math.max(1, hit.ttlMs / 1000)) }
   if (!enabled) {
-    return { name, rule, hit: async () => {}, check: async () => {}, record: async () => {}, reset: async () => {} }
+    return { name, rule, hit: async () => {}, reset: async () => {} }
   }
   return {
     name,
@@ -53,13 +49,6 @@ export function createRateLimiter (store: KeyValueStore, name: string, rule: Rat
     async hit (key) {
       const hit = await store.increment(counterKey(name, key), windowMs)
       if (hit.count > rule.limit) refuse(hit)
-    },
-    async check (key) {
-      const hit = await store.peek(counterKey(name, key))
-      if (hit.count >= rule.limit) refuse(hit)
-    },
-    async record (key) {
-      await store.increment(counterKey(name, key), windowMs)
     },
     async reset (key) {
       await store.delete(counterKey(name, key))
