@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../config/index.js'
 import { type Authenticate, authOf, REFRESH_COOKIE } from '../http/authenticate.js'
 import { AppError, OAuthError } from '../http/errors.js'
-import type { AuthRateLimits } from '../http/rate-limit.js'
+import { type AuthRateLimits, RateLimitedError } from '../http/rate-limit.js'
 import { AuditEvents, type AuditLog } from '../audit/audit.service.js'
 import { errorResponses, MessageResponse } from '../http/schemas.js'
 import { User } from '../users/users.schemas.js'
@@ -56,8 +56,9 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       await rateLimits.signinPerIp.hit(request.ip)
       await rateLimits.signinPerAccount.hit(email)
     } catch (error) {
-      if (error instanceof AppError && error.code === 'rate_limited') {
-        // No user id: the lockout answers alike for any email, and so is recorded alike.
+      // Recorded once per locked key and window: a flood of refused attempts must not turn
+      // into a flood of writes. No user id: the lockout answers alike for any email.
+      if (error instanceof RateLimitedError && error.firstInWindow) {
         await audit?.record(AuditEvents.signinLockedOut, { ip: request.ip, userAgent: request.headers['user-agent'] ?? null, details: { email: email.trim().toLowerCase() } })
       }
       throw error

@@ -2,7 +2,14 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Config, RateRule } from '../config/index.js'
 import type { CounterHit, KeyValueStore } from '../kv/kv.js'
 import { sha256 } from '../lib/crypto.js'
-import { Errors } from './errors.js'
+import { AppError } from './errors.js'
+
+/** 429 `rate_limited`; `firstInWindow` is true only for the refusal that crossed the limit. */
+export class RateLimitedError extends AppError {
+  constructor (retryAfterSeconds: number, readonly firstInWindow: boolean) {
+    super(429, 'rate_limited', 'Too many requests', { headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) } })
+  }
+}
 
 /**
  * Fixed windows, started by the first hit of each key (INCR + expiry, one atomic step in
@@ -39,7 +46,7 @@ function counterKey (name: string, key: string): string {
 
 export function createRateLimiter (store: KeyValueStore, name: string, rule: RateRule, enabled = true): RateLimiter {
   const windowMs = rule.windowSeconds * 1000
-  const refuse = (hit: CounterHit): never => { throw Errors.rateLimited(Math.max(1, hit.ttlMs / 1000)) }
+  const refuse = (hit: CounterHit): never => { throw new RateLimitedError(Math.max(1, hit.ttlMs / 1000), hit.count === rule.limit + 1) }
   if (!enabled) {
     return { name, rule, hit: async () => {}, reset: async () => {} }
   }
