@@ -26,6 +26,8 @@ export async function maintainSigningKeys (deps: { db: Db, config: Config, clock
   if (config.signingKeyRotationDays > 0) {
     const newest = (await listSigningKeys(db)).find((row) => row.alg === signer.algorithm && row.retired_at === null)
     const ageMs = newest ? clock.now().getTime() - toDate(newest.created_at).getTime() : Infinity
+    // Two instances due in the same pass may retire each other's new key; with no active key
+    // left, the next pass finds the rotation due again and converges on one.
     if (ageMs >= config.signingKeyRotationDays * 86_400_000) rotated = await signer.rotate()
   }
   const pruned = await pruneRetiredKeys({ db, config, clock })
