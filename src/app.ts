@@ -20,12 +20,24 @@ import { type Clock, systemClock } from './lib/clock.js'
 import { createSessionLiveness } from './sessions/session-liveness.js'
 import { sql } from 'kysely'
 import { createTokenSigner } from './tokens/jwt.js'
+import { scheduleKeyMaintenance } from './tokens/key-rotation.js'
+import { createAuditLog, scheduleAuditRetention } from './audit/audit.service.js'
+import { createAuditReader } from './audit/audit-reader.js'
+import { auditRoutes } from './audit/audit.routes.js'
 import { createRedis } from './kv/redis.js'
 import { createRolesService } from './roles/roles.service.js'
 import { rolesRoutes } from './roles/roles.routes.js'
 import { ensurePrimaryAdmin } from './users/primary-admin.js'
 import { usersRoutes } from './users/users.routes.js'
 import { createUsersService } from './users/users.service.js'
+
+import type { KeyValueStore } from './kv/kv.js'
+import { createMemoryKv } from './kv/memory-kv.js'
+import { createRedisKv } from './kv/redis-kv.js'
+import { createAuthRateLimits, withFallback } from './http/rate-limit.js'
+import { createCsrfGuard } from './http/csrf.js'
+import { registerSecurityHeaders } from './http/security-headers.js'
+import { refuseNulCharacters } from './http/input-hygiene.js'
 
 export interface AppOverrides {
   clock?: Clock
@@ -85,14 +97,26 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
     app.addHook('onClose', async () => { await redis.quit().catch(() => redis.disconnect()) })
   }
 
+  const localKv = createMemoryKv({ clock })
+  const kv: KeyValueStore = redis ? withFallback(createRedisKv(redis, config.redisKeyPrefix), localKv, app.log) : localKv
+  app.addHook('onClose', async () => { await kv.close() })
+  const rateLimits = createAuthRateLimits(config, kv)
+  if (!config.rateLimits) app.log.warn('RATE_LIMITS=off: sign-in, sign-up and recovery are not rate limited; use this for load tests only')
+
   const hasher = overrides.hasher ?? createArgon2Hasher(config.password.argon2)
   preloadPasswordPolicy()
   // Computes the decoy hash now, so the first sign-in of an unknown email is not the slow one.
   await hasher.verifyDummy('warm-up')
   const signer = await createTokenSigner({ db, config, clock })
+  const stopKeyMaintenance = scheduleKeyMaintenance({ db, config, clock, signer, log: app.log })
+  app.addHook('onClose', async () => { stopKeyMaintenance() })
   const liveness = createSessionLiveness({ db, clock, ttlMs: config.sessionCacheTtlMs, externalChangeCounter: database.externalChangeCounter })
   const authenticate = createAuthenticate({ signer, liveness })
-  const auth = createAuthService({ db, config, clock, hasher, signer, liveness })
+  const audit = createAuditLog({ db, clock, log: app.log, retentionDays: config.audit.retentionDays })
+  const auditRetention = scheduleAuditRetention(audit, app.log)
+  app.addHook('onClose', async () => { auditRetention.stop() })
+  await auditRetention.firstRun
+  const auth = createAuthService({ db, config, clock, hasher, signer, liveness, audit })
   const users = createUsersService({ db, config, clock, hasher, liveness })
   const roles = createRolesService({ db, clock })
   // A refused ADMIN_PASSWORD stops start-up; close what is open so the process can exit.
@@ -131,6 +155,9 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   })
 
   await app.register(cookie)
+  await registerSecurityHeaders(app, config)
+  app.addHook('preValidation', createCsrfGuard(config))
+  app.addHook('preValidation', refuseNulCharacters)
   await app.register(formbody, { bodyLimit: 64 * 1024 })
   await registerOpenApi(app, config)
 
@@ -140,9 +167,10 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
       ...(redis ? { redis: () => redis.ping() } : {})
     }
   })
-  await app.register(authRoutes, { prefix: '/api/v1/auth', config, auth, authenticate })
+  await app.register(authRoutes, { prefix: '/api/v1/auth', config, auth, authenticate, rateLimits, audit })
   await app.register(usersRoutes, { prefix: '/api/v1/users', users, authenticate })
   await app.register(rolesRoutes, { prefix: '/api/v1/roles', roles, authenticate })
+  await app.register(auditRoutes, { prefix: '/api/v1/audit-events', authenticate, reader: createAuditReader(db) })
 
   app.get('/.well-known/jwks.json', {
     schema: { tags: ['operations'], summary: 'Public keys that verify access tokens', operationId: 'jwks' }

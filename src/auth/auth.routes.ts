@@ -4,6 +4,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../config/index.js'
 import { type Authenticate, authOf, REFRESH_COOKIE } from '../http/authenticate.js'
 import { AppError, OAuthError } from '../http/errors.js'
+import { type AuthRateLimits, RateLimitedError } from '../http/rate-limit.js'
+import { AuditEvents, type AuditLog } from '../audit/audit.service.js'
 import { errorResponses, MessageResponse } from '../http/schemas.js'
 import { User } from '../users/users.schemas.js'
 import type { AuthService, ClientInfo, IssuedTokens } from './auth.service.js'
@@ -17,6 +19,8 @@ export interface AuthRoutesOptions {
   config: Config
   auth: AuthService
   authenticate: Authenticate
+  rateLimits: AuthRateLimits
+  audit?: AuditLog
 }
 
 function clientOf (request: FastifyRequest): ClientInfo {
@@ -39,7 +43,31 @@ function noStore (reply: FastifyReply): void {
 
 const tags = ['auth']
 
-export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { config, auth, authenticate }) => {
+export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { config, auth, authenticate, rateLimits, audit }) => {
+  /**
+   * Sign-in behind its two limits: every attempt counts against the client IP and against the
+   * email, whether or not an account has it, so neither a 401 nor a 429 tells an attacker
+   * which emails are registered. The email's slot is taken before the password is checked
+   * (one atomic increment), so a burst of parallel guesses cannot all pass a not-yet-updated
+   * counter; a successful sign-in clears it, so what remains counted are the failures.
+   */
+  async function limitedSignin (request: FastifyRequest, email: string, password: string): Promise<IssuedTokens> {
+    try {
+      await rateLimits.signinPerIp.hit(request.ip)
+      await rateLimits.signinPerAccount.hit(email)
+    } catch (error) {
+      // Recorded once per locked key and window: a flood of refused attempts must not turn
+      // into a flood of writes. No user id: the lockout answers alike for any email.
+      if (error instanceof RateLimitedError && error.firstInWindow) {
+        await audit?.record(AuditEvents.signinLockedOut, { ip: request.ip, userAgent: request.headers['user-agent'] ?? null, details: { email: email.trim().toLowerCase() } })
+      }
+      throw error
+    }
+    const tokens = await auth.signin(email, password, clientOf(request))
+    await rateLimits.signinPerAccount.reset(email)
+    return tokens
+  }
+
   app.post('/signup', {
     schema: {
       tags,
@@ -49,6 +77,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       response: { 201: TokenResponse, ...errorResponses(409, 422, 429) }
     }
   }, async (request, reply) => {
+    await rateLimits.signupPerIp.hit(request.ip)
     const tokens = await auth.signup(request.body, clientOf(request))
     setAuthCookies(reply, config, tokens)
     noStore(reply)
@@ -64,7 +93,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       response: { 200: TokenResponse, ...errorResponses(401, 403, 422, 429) }
     }
   }, async (request, reply) => {
-    const tokens = await auth.signin(request.body.email, request.body.password, clientOf(request))
+    const tokens = await limitedSignin(request, request.body.email, request.body.password)
     setAuthCookies(reply, config, tokens)
     noStore(reply)
     return tokenResponse(tokens)
@@ -80,7 +109,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       response: { 204: Type.Null(), ...errorResponses(401, 403, 422, 429) }
     }
   }, async (request, reply) => {
-    const tokens = await auth.signin(request.body.username, request.body.password, clientOf(request))
+    const tokens = await limitedSignin(request, request.body.username, request.body.password)
     setAuthCookies(reply, config, tokens)
     noStore(reply)
     return reply.code(204).send(null)
@@ -105,11 +134,11 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
         const username = field('username')
         const password = field('password')
         if (!username || !password) throw new OAuthError('invalid_request', 'username and password are required')
-        tokens = await auth.signin(username, password, clientOf(request))
+        tokens = await limitedSignin(request, username, password)
       } else if (grantType === 'refresh_token') {
         const refreshToken = field('refresh_token')
         if (!refreshToken) throw new OAuthError('invalid_request', 'refresh_token is required')
-        tokens = await auth.refresh(refreshToken)
+        tokens = await auth.refresh(refreshToken, clientOf(request))
       } else if (grantType === undefined) {
         throw new OAuthError('invalid_request', 'grant_type is required')
       } else {
@@ -140,7 +169,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
   }, async (request, reply) => {
     const fromBody = request.body.refresh_token
     const fromCookie = request.cookies[REFRESH_COOKIE]
-    const tokens = await auth.refresh(fromBody ?? fromCookie ?? '')
+    const tokens = await auth.refresh(fromBody ?? fromCookie ?? '', clientOf(request))
     noStore(reply)
     if (fromBody !== undefined) return tokenResponse(tokens)
     setAuthCookies(reply, config, tokens)
@@ -151,7 +180,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     onRequest: authenticate,
     schema: { tags, summary: 'End this session', operationId: 'logOut', security: [{ bearer: [] }], response: { 204: Type.Null(), ...errorResponses(401) } }
   }, async (request, reply) => {
-    await auth.logout(authOf(request).sessionId)
+    await auth.logout(authOf(request).sessionId, { userId: authOf(request).user.id, client: clientOf(request) })
     clearAuthCookies(reply, config)
     return reply.code(204).send(null)
   })
@@ -160,7 +189,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     onRequest: authenticate,
     schema: { tags, summary: 'End every session of this user', operationId: 'logOutAll', security: [{ bearer: [] }], response: { 204: Type.Null(), ...errorResponses(401) } }
   }, async (request, reply) => {
-    await auth.logoutAll(authOf(request).user.id)
+    await auth.logoutAll(authOf(request).user.id, clientOf(request))
     clearAuthCookies(reply, config)
     return reply.code(204).send(null)
   })
@@ -193,7 +222,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       response: { 200: MessageResponse, ...errorResponses(400, 401, 403, 422, 429) }
     }
   }, async (request, reply) => {
-    await auth.changePassword(authOf(request).user.id, request.body.old_password, request.body.new_password)
+    await auth.changePassword(authOf(request).user.id, request.body.old_password, request.body.new_password, clientOf(request))
     clearAuthCookies(reply, config)
     return { message: 'Password changed successfully' }
   })
@@ -217,7 +246,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       response: { 204: Type.Null(), ...errorResponses(401, 403, 404, 422) }
     }
   }, async (request, reply) => {
-    await auth.deleteSession(authOf(request).user.id, request.params.id)
+    await auth.deleteSession(authOf(request).user.id, request.params.id, clientOf(request))
     return reply.code(204).send(null)
   })
 }

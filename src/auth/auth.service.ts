@@ -1,3 +1,4 @@
+import { AuditEvents, type AuditLog } from '../audit/audit.service.js'
 import type { Config } from '../config/index.js'
 import type { Db } from '../db/database.js'
 import { uniqueViolationColumn } from '../db/errors.js'
@@ -40,6 +41,8 @@ export interface AuthServiceDeps {
   hasher: PasswordHasher
   signer: TokenSigner
   liveness: SessionLiveness
+  /** Security events go here; absent in callers that do not audit. */
+  audit?: AuditLog
 }
 
 /** A refresh token is `<session id>.<secret>`; only SHA-256 of the secret is stored. */
@@ -52,6 +55,9 @@ export type AuthService = ReturnType<typeof createAuthService>
 
 export function createAuthService (deps: AuthServiceDeps) {
   const { db, config, clock, hasher, signer, liveness } = deps
+  const audit = async (type: string, userId: string | null, client: ClientInfo | undefined, details?: Record<string, unknown>): Promise<void> => {
+    await deps.audit?.record(type, { userId, actorId: userId, ip: client?.ip ?? null, userAgent: client?.userAgent ?? null, ...(details ? { details } : {}) })
+  }
   const limits = { minLength: config.password.minLength, maxLength: config.password.maxLength }
 
   function assertPasswordAcceptable (field: string, password: string, context: { email?: string, username?: string }): void {
@@ -133,14 +139,23 @@ export function createAuthService (deps: AuthServiceDeps) {
      * error after the same work (one argon2 verification), and an inactive account is only
      * revealed to someone who knows its password.
      */
-    async authenticate (emailInput: string, password: string): Promise<UserRow> {
-      const user = await findUserByEmail(db, normalizeEmail(emailInput))
+    async authenticate (emailInput: string, password: string, client?: ClientInfo): Promise<UserRow> {
+      const email = normalizeEmail(emailInput)
+      const user = await findUserByEmail(db, email)
       if (!user) {
         await hasher.verifyDummy(password)
+        // Recorded like a wrong password (one write), so the two paths cost the same.
+        await audit(AuditEvents.signinFailure, null, client, { email, reason: 'unknown_email' })
         throw Errors.invalidCredentials()
       }
-      if (!(await hasher.verify(user.password_hash, password))) throw Errors.invalidCredentials()
-      if (user.is_active !== 1) throw Errors.inactiveUser()
+      if (!(await hasher.verify(user.password_hash, password))) {
+        await audit(AuditEvents.signinFailure, user.id, client, { email, reason: 'wrong_password' })
+        throw Errors.invalidCredentials()
+      }
+      if (user.is_active !== 1) {
+        await audit(AuditEvents.signinFailure, user.id, client, { email, reason: 'inactive' })
+        throw Errors.inactiveUser()
+      }
       if (hasher.needsRehash(user.password_hash)) {
         // Parameters were raised (or the hash came from another system): upgrade it now that
         // we hold the plain password, once, on this successful sign-in.
@@ -150,15 +165,17 @@ export function createAuthService (deps: AuthServiceDeps) {
     },
 
     async signin (email: string, password: string, client: ClientInfo): Promise<IssuedTokens> {
-      const user = await service.authenticate(email, password)
-      return startSession(db, toUser(user), client)
+      const user = await service.authenticate(email, password, client)
+      const tokens = await startSession(db, toUser(user), client)
+      await audit(AuditEvents.signinSuccess, user.id, client)
+      return tokens
     },
 
     /**
      * Exchanges a refresh token for a new pair. Presenting a token that was already rotated
      * means two parties hold it: the whole session is revoked (RFC 6819 §5.2.2.3).
      */
-    async refresh (refreshToken: string): Promise<IssuedTokens> {
+    async refresh (refreshToken: string, client?: ClientInfo): Promise<IssuedTokens> {
       const parsed = parseRefreshToken(refreshToken)
       if (!parsed) throw Errors.invalidRefreshToken()
       const now = clock.now()
@@ -173,9 +190,13 @@ export function createAuthService (deps: AuthServiceDeps) {
       })
       if (!rotated) {
         const session = await findSession(db, parsed.sessionId)
-        if (session && session.revoked_at === null && !constantTimeEqual(session.refresh_token_hash, presentedHash)) {
+        // Only the token rotated out last counts as reuse: a token never issued for this
+        // session (a guess by someone who knows its id) is just invalid and revokes nothing.
+        const reused = session?.previous_refresh_token_hash != null && constantTimeEqual(session.previous_refresh_token_hash, presentedHash)
+        if (session && session.revoked_at === null && reused) {
           await revokeSession(db, session.id, now.toISOString())
           await liveness.forgetSession(session.id)
+          await audit(AuditEvents.refreshReuseDetected, session.user_id, client, { session_id: session.id })
         }
         throw Errors.invalidRefreshToken()
       }
@@ -185,14 +206,16 @@ export function createAuthService (deps: AuthServiceDeps) {
       return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken: `${parsed.sessionId}.${newSecret}`, user: live.user }
     },
 
-    async logout (sessionId: string): Promise<void> {
+    async logout (sessionId: string, context?: { userId: string, client: ClientInfo }): Promise<void> {
       await revokeSession(db, sessionId, clock.now().toISOString())
       await liveness.forgetSession(sessionId)
+      if (context) await audit(AuditEvents.logout, context.userId, context.client, { session_id: sessionId })
     },
 
-    async logoutAll (userId: string): Promise<void> {
+    async logoutAll (userId: string, client?: ClientInfo): Promise<void> {
       await revokeAll(db, userId)
       await liveness.forgetUser(userId)
+      await audit(AuditEvents.logoutAll, userId, client)
     },
 
     async updateProfile (userId: string, patch: { name?: string | null | undefined, username?: string | undefined }): Promise<UserDto> {
@@ -219,10 +242,13 @@ export function createAuthService (deps: AuthServiceDeps) {
     },
 
     /** Changes the password and ends every session, this one included. */
-    async changePassword (userId: string, oldPassword: string, newPassword: string): Promise<void> {
+    async changePassword (userId: string, oldPassword: string, newPassword: string, client?: ClientInfo): Promise<void> {
       const user = await findUserById(db, userId)
       if (!user) throw Errors.invalidToken()
-      if (!(await hasher.verify(user.password_hash, oldPassword))) throw Errors.incorrectPassword()
+      if (!(await hasher.verify(user.password_hash, oldPassword))) {
+        await audit(AuditEvents.passwordChanged, userId, client, { outcome: 'incorrect_password' })
+        throw Errors.incorrectPassword()
+      }
       assertPasswordAcceptable('new_password', newPassword, { email: user.email, username: user.username })
       const hash = await hasher.hash(newPassword)
       const now = clock.now().toISOString()
@@ -231,6 +257,7 @@ export function createAuthService (deps: AuthServiceDeps) {
         await revokeAll(trx, userId)
       })
       await liveness.forgetUser(userId)
+      await audit(AuditEvents.passwordChanged, userId, client, { outcome: 'changed' })
     },
 
     async listSessions (userId: string, currentSessionId: string): Promise<SessionView[]> {
@@ -247,11 +274,12 @@ export function createAuthService (deps: AuthServiceDeps) {
     },
 
     /** Revokes one of the user's own sessions; someone else's is "not found", never "forbidden". */
-    async deleteSession (userId: string, sessionId: string): Promise<void> {
+    async deleteSession (userId: string, sessionId: string, client?: ClientInfo): Promise<void> {
       const session = await findSession(db, sessionId)
       if (!session || session.user_id !== userId || session.revoked_at !== null) throw Errors.notFound('Session not found')
       await revokeSession(db, sessionId, clock.now().toISOString())
       await liveness.forgetSession(sessionId)
+      await audit(AuditEvents.sessionRevoked, userId, client, { session_id: sessionId })
     }
   }
   return service

@@ -1,4 +1,5 @@
 import argon2 from 'argon2'
+import bcrypt from 'bcryptjs'
 import { randomToken } from '../lib/crypto.js'
 
 export interface PasswordHasher {
@@ -12,6 +13,29 @@ export interface PasswordHasher {
    * must not learn from the response time whether an account exists.
    */
   verifyDummy: (password: string) => Promise<void>
+}
+
+/** bcrypt as most frameworks write it (passlib, Django, Rails, Laravel/PHP, Spring): $2a$, $2b$, $2y$. */
+export const BCRYPT_HASH = /^\$2[aby]\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/
+
+/** Hash formats this service can verify: its own argon2id, and bcrypt for imported users. */
+export function isSupportedHash (hash: string): boolean {
+  return BCRYPT_HASH.test(hash) || /^\$argon2(id|i|d)\$v=\d+\$[a-z]=\d+(,[a-z]=\d+)*\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/.test(hash)
+}
+
+/**
+ * Verifies a bcrypt hash imported from another system. The password is checked as that
+ * system received it (no NFKC: it hashed the raw string). bcryptjs is pure JavaScript; its
+ * async compare yields to the event loop between rounds, so a slow legacy cost cannot
+ * freeze the server, and every such hash becomes argon2id at the user's next sign-in.
+ */
+async function verifyBcrypt (hash: string, password: string): Promise<boolean> {
+  if (!BCRYPT_HASH.test(hash)) return false
+  try {
+    return await bcrypt.compare(password, hash)
+  } catch {
+    return false
+  }
 }
 
 export interface Argon2Params { memoryKib: number, timeCost: number, parallelism: number }
@@ -33,6 +57,7 @@ export function createArgon2Hasher (params: Argon2Params): PasswordHasher {
   const hasher: PasswordHasher = {
     hash: (password) => argon2.hash(normalizePassword(password), options),
     async verify (hash, password) {
+      if (hash.startsWith('$2')) return verifyBcrypt(hash, password)
       if (!hash.startsWith('$argon2')) return false
       try {
         return await argon2.verify(hash, normalizePassword(password))

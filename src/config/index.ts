@@ -16,6 +16,25 @@ export interface Config {
   readonly logLevel: string
   readonly trustProxy: readonly string[] | undefined
   readonly rateLimits: boolean
+  /** Each rule is `limit` requests per `windowSeconds` (RATE_LIMIT_* = "limit/seconds"). */
+  readonly rateLimit: {
+    readonly signinPerIp: RateRule
+    readonly signinPerAccount: RateRule
+    readonly signupPerIp: RateRule
+    readonly forgotPasswordPerEmail: RateRule
+    readonly forgotPasswordPerIp: RateRule
+  }
+  /** Namespace of this deployment's keys in a shared Redis. */
+  readonly redisKeyPrefix: string
+  /**
+   * A new signing key is made when the newest is this many days old (0: only by command,
+   * `npm run keys -- rotate`); retired keys are deleted once no token they signed can be valid.
+   */
+  readonly signingKeyRotationDays: number
+  readonly audit: {
+    /** Audit events older than this are deleted by a periodic prune; 0 keeps them forever. */
+    readonly retentionDays: number
+  }
   readonly signupEnumerationSafe: boolean
   readonly admin: { readonly email: string | undefined, readonly password: string | undefined }
   readonly mail: { readonly smtpUrl: string | undefined, readonly from: string }
@@ -41,6 +60,8 @@ export interface Config {
    */
   readonly sessionCacheTtlMs: number
 }
+
+export interface RateRule { readonly limit: number, readonly windowSeconds: number }
 
 export class ConfigError extends Error {
   constructor (readonly variable: string, message: string) {
@@ -125,6 +146,16 @@ function trustProxy (env: Env): string[] | undefined {
   return entries
 }
 
+function rateRule (env: Env, name: string, fallback: RateRule): RateRule {
+  const raw = read(env, name)
+  if (raw === undefined) return fallback
+  const match = /^(\d+)\/(\d+)$/.exec(raw)
+  if (!match || Number(match[1]) < 1 || Number(match[2]) < 1) {
+    throw new ConfigError(name, `must be "limit/seconds" with positive whole numbers (e.g. 10/60), got "${raw}"`)
+  }
+  return { limit: Number(match[1]), windowSeconds: Number(match[2]) }
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
 /** Builds and validates the configuration; throws `ConfigError` naming the first bad variable. */
@@ -165,6 +196,16 @@ export function loadConfig (env: Env = process.env): Config {
     logLevel,
     trustProxy: trustProxy(env),
     rateLimits: rateLimits === 'on',
+    rateLimit: {
+      signinPerIp: rateRule(env, 'RATE_LIMIT_SIGNIN_PER_IP', { limit: 10, windowSeconds: 60 }),
+      signinPerAccount: rateRule(env, 'RATE_LIMIT_SIGNIN_PER_ACCOUNT', { limit: 5, windowSeconds: 900 }),
+      signupPerIp: rateRule(env, 'RATE_LIMIT_SIGNUP_PER_IP', { limit: 20, windowSeconds: 3600 }),
+      forgotPasswordPerEmail: rateRule(env, 'RATE_LIMIT_FORGOT_PASSWORD_PER_EMAIL', { limit: 3, windowSeconds: 3600 }),
+      forgotPasswordPerIp: rateRule(env, 'RATE_LIMIT_FORGOT_PASSWORD_PER_IP', { limit: 20, windowSeconds: 3600 })
+    },
+    redisKeyPrefix: read(env, 'REDIS_KEY_PREFIX') ?? 'authd:',
+    signingKeyRotationDays: integer(env, 'SIGNING_KEY_ROTATION_DAYS', 90, 0, 3650),
+    audit: { retentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 365, 0, 36_500) },
     signupEnumerationSafe: boolean(env, 'SIGNUP_ENUMERATION_SAFE', false),
     admin: { email: adminEmail, password: adminPassword },
     mail: {

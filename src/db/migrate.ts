@@ -2,6 +2,7 @@ import { type Kysely, type Migration, type MigrationResult, Migrator, PostgresAd
 import * as m0001 from './migrations/0001_core.js'
 import * as m0002 from './migrations/0002_audit_events.js'
 import * as m0004 from './migrations/0004_user_search.js'
+import * as m0005 from './migrations/0005_security.js'
 
 /**
  * Migrations are imported, not read from a folder, so the built service carries them and
@@ -10,7 +11,8 @@ import * as m0004 from './migrations/0004_user_search.js'
 export const migrations: Record<string, Migration> = {
   '0001_core': m0001,
   '0002_audit_events': m0002,
-  '0004_user_search': m0004
+  '0004_user_search': m0004,
+  '0005_security': m0005
 }
 
 async function migrator (db: Kysely<any>): Promise<Migrator> {

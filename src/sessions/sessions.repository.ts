@@ -17,7 +17,7 @@ export function findSession (db: Db, id: string): Promise<SessionRow | undefined
  */
 export async function rotateRefreshToken (db: Db, args: { id: string, oldHash: string, newHash: string, now: string, expiresAt: string }): Promise<{ user_id: string } | undefined> {
   return db.updateTable('sessions')
-    .set({ refresh_token_hash: args.newHash, last_used_at: args.now, expires_at: args.expiresAt })
+    .set({ refresh_token_hash: args.newHash, previous_refresh_token_hash: args.oldHash, last_used_at: args.now, expires_at: args.expiresAt })
     .where('id', '=', args.id)
     .where('refresh_token_hash', '=', args.oldHash)
     .where('revoked_at', 'is', null)

@@ -3,6 +3,8 @@ export interface SessionsTable {
   user_id: string
   /** SHA-256 of the current refresh token's secret part; the token itself is never stored. */
   refresh_token_hash: string
+  /** Hash of the token rotated out last: presenting it again is reuse (see 0005_security). */
+  previous_refresh_token_hash?: string | null
   created_at: string | Date
   last_used_at: string | Date
   expires_at: string | Date

@@ -1,0 +1,29 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { Authenticate } from '../http/authenticate.js'
+import { requireSuperuser } from '../http/authorize.js'
+import { errorResponses } from '../http/schemas.js'
+import { AuditPage, AuditQuery } from './audit.schemas.js'
+import type { AuditReader } from './audit-reader.js'
+
+export interface AuditRoutesOptions {
+  authenticate: Authenticate
+  reader: AuditReader
+}
+
+export const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (app, { authenticate, reader }) => {
+  app.get('/', {
+    onRequest: authenticate,
+    preHandler: requireSuperuser,
+    schema: {
+      tags: ['admin'],
+      summary: 'Security events, newest first (superuser only)',
+      operationId: 'listAuditEvents',
+      security: [{ bearer: [] }],
+      querystring: AuditQuery,
+      response: { 200: AuditPage, ...errorResponses(401, 403, 422) }
+    }
+  }, async (request) => {
+    const { user_id: userId, type, limit, offset } = request.query
+    return reader.list({ userId, type, limit, offset })
+  })
+}

@@ -1,0 +1,29 @@
+import type { FastifyRequest } from 'fastify'
+import { Errors, type FieldError } from './errors.js'
+
+const MAX_DEPTH = 8
+
+/** The first string holding a NUL character, as a dotted path, or undefined. */
+function findNul (value: unknown, path: string[], depth: number): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? (path.join('.') || 'body') : undefined
+  if (value === null || typeof value !== 'object' || depth > MAX_DEPTH) return undefined
+  for (const [key, inner] of Object.entries(value)) {
+    const found = findNul(inner, [...path, key], depth + 1)
+    if (found !== undefined) return found
+  }
+  return undefined
+}
+
+/**
+ * preValidation hook: a NUL character is never meaningful in our text fields, SQLite and
+ * PostgreSQL disagree about it (PostgreSQL rejects it in text), and C-based components may
+ * truncate at it. Refused up front as a 422, so no input can reach the database with one.
+ */
+export async function refuseNulCharacters (request: FastifyRequest): Promise<void> {
+  const errors: FieldError[] = []
+  for (const [part, value] of [['body', request.body], ['query', request.query], ['params', request.params]] as const) {
+    const field = findNul(value, part === 'body' ? [] : [part], 0)
+    if (field !== undefined) errors.push({ field, message: 'must not contain NUL characters' })
+  }
+  if (errors.length > 0) throw Errors.validation(errors)
+}

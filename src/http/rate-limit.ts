@@ -1,0 +1,117 @@
+import type { FastifyBaseLogger } from 'fastify'
+import type { Config, RateRule } from '../config/index.js'
+import type { CounterHit, KeyValueStore } from '../kv/kv.js'
+import { sha256 } from '../lib/crypto.js'
+import { AppError } from './errors.js'
+
+/** 429 `rate_limited`; `firstInWindow` is true only for the refusal that crossed the limit. */
+export class RateLimitedError extends AppError {
+  constructor (retryAfterSeconds: number, readonly firstInWindow: boolean) {
+    super(429, 'rate_limited', 'Too many requests', { headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) } })
+  }
+}
+
+/**
+ * Fixed windows, started by the first hit of each key (INCR + expiry, one atomic step in
+ * Redis). Chosen over a sliding window because every check is a single atomic command with
+ * no read-then-write race between instances and no per-request log of timestamps to store;
+ * the price is that a client can place up to twice the limit across a window boundary,
+ * which still bounds online guessing to the same order of magnitude (the per-account
+ * failure limit of 5 per 15 minutes allows at most 10 guesses in any 15 minutes).
+ */
+export interface RateLimiter {
+  readonly name: string
+  readonly rule: RateRule
+  /** Counts one request for `key`; throws 429 `rate_limited` (with Retry-After) once over the limit. */
+  hit: (key: string) => Promise<void>
+  reset: (key: string) => Promise<void>
+}
+
+export interface AuthRateLimits {
+  /** Every /signin, /login and password-grant /token attempt, per client IP. */
+  signinPerIp: RateLimiter
+  /** Sign-in attempts per account email, cleared on success, counted alike for emails with no account. */
+  signinPerAccount: RateLimiter
+  signupPerIp: RateLimiter
+  /** For POST /forgot-password: `hit(email)`, counted alike for unknown emails. */
+  forgotPasswordPerEmail: RateLimiter
+  /** For POST /forgot-password: `hit(request.ip)`. */
+  forgotPasswordPerIp: RateLimiter
+}
+
+/** Counters keep no email in clear: keys are hashed, so a Redis dump holds no address list. */
+function counterKey (name: string, key: string): string {
+  return `rl:${name}:${sha256(key.trim().toLowerCase())}`
+}
+
+export function createRateLimiter (store: KeyValueStore, name: string, rule: RateRule, enabled = true): RateLimiter {
+  const windowMs = rule.windowSeconds * 1000
+  const refuse = (hit: CounterHit): never => { throw new RateLimitedError(Math.max(1, hit.ttlMs / 1000), hit.count === rule.limit + 1) }
+  if (!enabled) {
+    return { name, rule, hit: async () => {}, reset: async () => {} }
+  }
+  return {
+    name,
+    rule,
+    async hit (key) {
+      const hit = await store.increment(counterKey(name, key), windowMs)
+      if (hit.count > rule.limit) refuse(hit)
+    },
+    async reset (key) {
+      await store.delete(counterKey(name, key))
+    }
+  }
+}
+
+/**
+ * The two limits of POST /forgot-password, in the order to apply them before any lookup:
+ * per IP, then per email (normalised, counted alike whether or not an account has it, so
+ * the 429 reveals nothing). Call it first thing in the handler.
+ */
+export async function limitForgotPassword (limits: AuthRateLimits, ip: string, email: string): Promise<void> {
+  await limits.forgotPasswordPerIp.hit(ip)
+  await limits.forgotPasswordPerEmail.hit(email)
+}
+
+/** The limits of `API.md`, from the configuration; all no-ops with RATE_LIMITS=off. */
+export function createAuthRateLimits (config: Config, store: KeyValueStore): AuthRateLimits {
+  const on = config.rateLimits
+  const rules = config.rateLimit
+  return {
+    signinPerIp: createRateLimiter(store, 'signin-ip', rules.signinPerIp, on),
+    signinPerAccount: createRateLimiter(store, 'signin-account', rules.signinPerAccount, on),
+    signupPerIp: createRateLimiter(store, 'signup-ip', rules.signupPerIp, on),
+    forgotPasswordPerEmail: createRateLimiter(store, 'forgot-email', rules.forgotPasswordPerEmail, on),
+    forgotPasswordPerIp: createRateLimiter(store, 'forgot-ip', rules.forgotPasswordPerIp, on)
+  }
+}
+
+/**
+ * Redis first, the in-process store when Redis fails: while Redis is down each instance
+ * keeps limiting on its own counters rather than letting every attempt through (fail open)
+ * or refusing every sign-in (fail closed).
+ */
+export function withFallback (primary: KeyValueStore, fallback: KeyValueStore, log: FastifyBaseLogger): KeyValueStore {
+  let warned = 0
+  async function attempt<T> (run: (store: KeyValueStore) => Promise<T>): Promise<T> {
+    try {
+      return await run(primary)
+    } catch (error) {
+      if (Date.now() - warned > 60_000) {
+        warned = Date.now()
+        log.warn({ err: error }, 'shared counter store unavailable: using in-process counters')
+      }
+      return run(fallback)
+    }
+  }
+  return {
+    get: (key) => attempt((s) => s.get(key)),
+    set: (key, value, ttlMs) => attempt((s) => s.set(key, value, ttlMs)),
+    delete: (key) => attempt((s) => s.delete(key)),
+    increment: (key, windowMs) => attempt((s) => s.increment(key, windowMs)),
+    peek: (key) => attempt((s) => s.peek(key)),
+    async close () {
+      await Promise.all([primary.close(), fallback.close()])
+    }
+  }
+}
