@@ -21,10 +21,17 @@ import { createSessionLiveness } from './sessions/session-liveness.js'
 import { sql } from 'kysely'
 import { createTokenSigner } from './tokens/jwt.js'
 import { createRedis } from './kv/redis.js'
+import { createLogMailer } from './mail/log-mailer.js'
+import { createOutboxSender } from './mail/outbox-sender.js'
+import { createSmtpMailer } from './mail/smtp-mailer.js'
+import { createRecoveryService } from './recovery/recovery.service.js'
+import { recoveryRoutes } from './recovery/recovery.routes.js'
 
 export interface AppOverrides {
   clock?: Clock
   hasher?: PasswordHasher
+  /** Where the log goes (default stdout); tests read it to prove no secret is logged. */
+  logStream?: { write: (line: string) => void }
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
@@ -35,6 +42,7 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   const app = Fastify({
     logger: {
       level: config.logLevel,
+      ...(overrides.logStream ? { stream: overrides.logStream } : {}),
       // Belt and braces: nothing below logs headers or bodies, but if someone adds it, the
       // secrets stay out of the log.
       redact: {
@@ -77,6 +85,23 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   const liveness = createSessionLiveness({ db, clock, ttlMs: config.sessionCacheTtlMs })
   const authenticate = createAuthenticate({ signer, liveness })
   const auth = createAuthService({ db, config, clock, hasher, signer, liveness })
+  const recovery = createRecoveryService({ db, config, clock, hasher, liveness })
+  const mailer = config.mail.smtpUrl
+    ? createSmtpMailer({ url: config.mail.smtpUrl, from: config.mail.from })
+    : createLogMailer(app.log.child({ component: 'mail' }))
+  const outboxSender = createOutboxSender({
+    db,
+    mailer,
+    log: app.log.child({ component: 'outbox' }),
+    clock,
+    config: config.mail.outbox,
+    renderers: { password_reset: recovery.renderPasswordReset }
+  })
+  app.addHook('onReady', async () => { outboxSender.start() })
+  app.addHook('onClose', async () => {
+    await outboxSender.stop()
+    await mailer.close()
+  })
 
   app.decorateRequest('auth', null)
   app.addHook('onRequest', async (request, reply) => {
@@ -115,6 +140,7 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
     }
   })
   await app.register(authRoutes, { prefix: '/api/v1/auth', config, auth, authenticate })
+  await app.register(recoveryRoutes, { prefix: '/api/v1/auth', recovery, authenticate })
 
   app.get('/.well-known/jwks.json', {
     schema: { tags: ['operations'], summary: 'Public keys that verify access tokens', operationId: 'jwks' }

@@ -1,6 +1,7 @@
-import { type Kysely, type Migration, type MigrationResult, Migrator } from 'kysely'
+import { type Kysely, type Migration, type MigrationResult, Migrator, PostgresAdapter, sql } from 'kysely'
 import * as m0001 from './migrations/0001_core.js'
 import * as m0002 from './migrations/0002_audit_events.js'
+import * as m0003 from './migrations/0003_mail.js'
 
 /**
  * Migrations are imported, not read from a folder, so the built service carries them and
@@ -8,11 +9,17 @@ import * as m0002 from './migrations/0002_audit_events.js'
  */
 export const migrations: Record<string, Migration> = {
   '0001_core': m0001,
-  '0002_audit_events': m0002
+  '0002_audit_events': m0002,
+  '0003_mail': m0003
 }
 
-function migrator (db: Kysely<any>): Migrator {
-  return new Migrator({ db, provider: { getMigrations: async () => migrations } })
+async function migrator (db: Kysely<any>): Promise<Migrator> {
+  // Unless told a schema, Kysely takes a migration table found in *any* PostgreSQL schema for
+  // its own: name the one this connection works in, so databases sharing a server stay apart.
+  const migrationTableSchema = db.getExecutor().adapter instanceof PostgresAdapter
+    ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
+    : undefined
+  return new Migrator({ db, provider: { getMigrations: async () => migrations }, ...(migrationTableSchema ? { migrationTableSchema } : {}) })
 }
 
 function unwrap (results: { error?: unknown, results?: MigrationResult[] }): MigrationResult[] {
@@ -22,9 +29,9 @@ function unwrap (results: { error?: unknown, results?: MigrationResult[] }): Mig
 
 /** Brings the schema to the latest version; safe to call from several instances at once (Kysely locks). */
 export async function migrateToLatest (db: Kysely<any>): Promise<MigrationResult[]> {
-  return unwrap(await migrator(db).migrateToLatest())
+  return unwrap(await (await migrator(db)).migrateToLatest())
 }
 
 export async function migrateDown (db: Kysely<any>): Promise<MigrationResult[]> {
-  return unwrap(await migrator(db).migrateDown())
+  return unwrap(await (await migrator(db)).migrateDown())
 }
