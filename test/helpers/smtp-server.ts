@@ -22,6 +22,8 @@ export interface TestSmtpServer {
   start: () => Promise<void>
   /** Resolves once `count` mails arrived in total, polling; rejects after `timeoutMs`. */
   waitForCount: (count: number, timeoutMs?: number) => Promise<ReceivedMail[]>
+  /** Resolves with the mails to `to` with this subject once there are `count` of them. */
+  waitForMail: (to: string, subject: string, count?: number) => Promise<ReceivedMail[]>
 }
 
 export const SMTP_USER = 'mailer'
@@ -131,6 +133,15 @@ export async function startSmtpServer (t: Pick<TestContext, 'after'>): Promise<T
         await new Promise((resolve) => setTimeout(resolve, 20))
       }
       return received
+    },
+    async waitForMail (to, subject, count = 1) {
+      const matching = (): ReceivedMail[] => received.filter((m) => m.to.includes(to) && m.headers.subject === subject)
+      const deadline = Date.now() + 10_000
+      while (matching().length < count) {
+        if (Date.now() > deadline) throw new Error(`expected ${count} mail(s) "${subject}" to ${to}, got ${matching().length}`)
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+      return matching()
     }
   }
 }
