@@ -1,4 +1,4 @@
-import { type ExpressionBuilder, sql } from 'kysely'
+import { type ExpressionBuilder, PostgresAdapter, sql } from 'kysely'
 import type { Database, Db } from '../db/database.js'
 import type { OutboxRow, OutboxStatus } from './outbox.table.js'
 import type { RenderedMail } from './templates/templates.js'
@@ -47,9 +47,13 @@ function due (now: string) {
  * runs the statement alone. Either way a row is claimed by one sender at a time.
  */
 export function claimDueMail (db: Db, args: { senderId: string, now: string, leaseUntil: string, limit: number }): Promise<OutboxRow[]> {
+  let candidates = db.selectFrom('mail_outbox').select('id').where(due(args.now)).orderBy('created_at').orderBy('id').limit(args.limit)
+  // PostgreSQL only (SQLite has no row locks): concurrent senders pick different rows instead
+  // of queueing behind each other's locks and then finding them taken.
+  if (db.getExecutor().adapter instanceof PostgresAdapter) candidates = candidates.forUpdate().skipLocked()
   return db.updateTable('mail_outbox')
     .set({ claimed_by: args.senderId, claimed_until: args.leaseUntil, attempts: sql<number>`attempts + 1` })
-    .where('id', 'in', db.selectFrom('mail_outbox').select('id').where(due(args.now)).orderBy('created_at').orderBy('id').limit(args.limit))
+    .where('id', 'in', candidates)
     .where(due(args.now))
     .returningAll()
     .execute()

@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from '../../src/app.js'
+import { loadConfig } from '../../src/config/index.js'
+import type { Db } from '../../src/db/database.js'
+import { outboxStats } from '../../src/mail/outbox.repository.js'
+import { buildTestApp, TEST_ENV } from '../helpers/build-test-app.js'
+import { openDirectDb } from '../helpers/direct-db.js'
+import { signUp } from '../helpers/factories.js'
+import { mailEnv, startSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.js'
+import { createTestDatabaseUrl, usePostgres } from '../helpers/test-db.js'
+
+const AUTH = '/api/v1/auth'
+
+async function waitUntil (what: string, condition: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 15_000
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+/** Queues mail while the SMTP server is down: sign-ups (welcome) and reset requests. */
+async function queueWhileDown (app: FastifyInstance, count: number): Promise<string[]> {
+  const emails: string[] = []
+  for (let i = 0; i < count; i++) {
+    const user = await signUp(app)
+    emails.push(user.email)
+    const forgot = await app.inject({ method: 'POST', url: `${AUTH}/forgot-password`, payload: { email: user.email } })
+    assert.equal(forgot.statusCode, 200)
+  }
+  return emails
+}
+
+async function waitForFailedAttempts (db: Db, rows: number): Promise<void> {
+  await waitUntil('every queued mail failed at least once', async () => {
+    const failed = await db.selectFrom('mail_outbox').select('id').where('attempts', '>=', 1).where('last_error', 'is not', null).execute()
+    return failed.length === rows
+  })
+}
+
+/** Waits for the outbox to drain, then checks every row arrived exactly once. */
+async function assertEachDeliveredOnce (db: Db, smtp: TestSmtpServer, rows: number): Promise<void> {
+  await waitUntil('the outbox is drained', async () => (await outboxStats(db)).pending === 0)
+  // A row leaves `pending` only after the server accepted it, and is never sent again after:
+  // from here on the received list is final.
+  const outbox = await db.selectFrom('mail_outbox').select(['id', 'status']).execute()
+  assert.equal(outbox.length, rows)
+  assert.ok(outbox.every((r) => r.status === 'sent'), JSON.stringify(outbox))
+  const ids = smtp.received.map((m) => /^<([0-9a-f-]{36})@/.exec(m.headers['message-id'] ?? '')?.[1])
+  assert.equal(ids.length, rows, 'one message per outbox row')
+  assert.deepEqual([...new Set(ids)].sort(), outbox.map((r) => r.id).sort())
+}
+
+test('with the SMTP server down, sign-up and forgot-password still succeed; every mail arrives once it is back', async (t) => {
+  const smtp = await startSmtpServer(t)
+  await smtp.stop()
+  const databaseUrl = await createTestDatabaseUrl(t)
+  const app = await buildTestApp(t, { ...mailEnv(smtp), DATABASE_URL: databaseUrl })
+  const db = openDirectDb(t, databaseUrl)
+  const emails = await queueWhileDown(app, 3)
+  await waitForFailedAttempts(db, 6)
+  assert.equal((await outboxStats(db)).pending, 6)
+  assert.equal(smtp.received.length, 0)
+
+  await smtp.start()
+  await assertEachDeliveredOnce(db, smtp, 6)
+  for (const email of emails) {
+    assert.deepEqual(smtp.received.filter((m) => m.to.includes(email)).map((m) => m.headers.subject).sort(),
+      ['Reset your password', 'Welcome! Please verify your email'])
+  }
+})
+
+test('mail queued before a restart is delivered once by the restarted process', async (t) => {
+  const smtp = await startSmtpServer(t)
+  await smtp.stop()
+  const databaseUrl = await createTestDatabaseUrl(t)
+  const db = openDirectDb(t, databaseUrl)
+  const config = loadConfig({ ...TEST_ENV, ...mailEnv(smtp), DATABASE_URL: databaseUrl })
+
+  const first = await buildApp(config)
+  t.after(() => first.close())
+  await queueWhileDown(first, 2)
+  await waitForFailedAttempts(db, 4)
+  await first.close()
+
+  await smtp.start()
+  const second = await buildApp(config)
+  t.after(() => second.close())
+  await second.ready()
+  await assertEachDeliveredOnce(db, smtp, 4)
+})
+
+// Several instances share PostgreSQL; SQLite is one process's database (two connections in one
+// process would block each other's event loop on the file lock), so this runs on PostgreSQL.
+test('two instances draining one outbox never send the same mail twice', { skip: !usePostgres && 'several instances need PostgreSQL' }, async (t) => {
+  const smtp = await startSmtpServer(t)
+  await smtp.stop()
+  const databaseUrl = await createTestDatabaseUrl(t)
+  const db = openDirectDb(t, databaseUrl)
+  const env = { ...mailEnv(smtp), DATABASE_URL: databaseUrl, OUTBOX_POLL_MS: '10', OUTBOX_RETRY_BASE_MS: '10', OUTBOX_RETRY_MAX_MS: '10' }
+  const one = await buildTestApp(t, env)
+  const two = await buildTestApp(t, env)
+  await two.ready()
+  await queueWhileDown(one, 10)
+  await waitForFailedAttempts(db, 20)
+  await smtp.start()
+  await assertEachDeliveredOnce(db, smtp, 20)
+})
