@@ -91,6 +91,15 @@ export async function retryMailLater (db: Db, id: string, senderId: string, args
     .execute()
 }
 
+/** An operator's second chance for a mail the sender gave up on. */
+export async function requeueFailedMail (db: Db, id: string, now: string): Promise<boolean> {
+  const result = await db.updateTable('mail_outbox')
+    .set({ status: 'pending', attempts: 0, next_attempt_at: now, last_error: null })
+    .where('id', '=', id).where('status', '=', 'failed')
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows) > 0
+}
+
 export interface OutboxStats {
   /** Mails waiting for delivery (due now or backing off). */
   pending: number
