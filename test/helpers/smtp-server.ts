@@ -11,6 +11,8 @@ export interface ReceivedMail {
   text: string
   html: string
   raw: string
+  /** Whether the session ran over TLS (STARTTLS or implicit). */
+  secure: boolean
 }
 
 export interface TestSmtpServer {
@@ -51,7 +53,7 @@ function splitHeaders (raw: string): { headers: Record<string, string>, body: st
 }
 
 /** A small MIME reader for what nodemailer sends: one text part and one HTML part. */
-export function parseMail (raw: string, envelope: { from: string, to: string[] }): ReceivedMail {
+export function parseMail (raw: string, envelope: { from: string, to: string[], secure: boolean }): ReceivedMail {
   const { headers, body } = splitHeaders(raw)
   let text = ''
   let html = ''
@@ -75,17 +77,21 @@ export function parseMail (raw: string, envelope: { from: string, to: string[] }
 }
 
 /**
- * A real SMTP server on 127.0.0.1 (random port) requiring the credentials in its URL. STARTTLS
- * is not offered (no certificate here), so the client's opportunistic upgrade is not exercised.
+ * A real SMTP server on 127.0.0.1 (random port) requiring the credentials in its URL.
+ * `tls: 'none'` (default) offers no STARTTLS; 'starttls' offers it and refuses AUTH before it;
+ * 'implicit' speaks TLS from the first byte (smtps://). TLS uses smtp-server's self-signed
+ * localhost certificate, so those URLs carry `tls.rejectUnauthorized=false`.
  */
-export async function startSmtpServer (t: Pick<TestContext, 'after'>): Promise<TestSmtpServer> {
+export async function startSmtpServer (t: Pick<TestContext, 'after'>, options: { tls?: 'none' | 'starttls' | 'implicit' } = {}): Promise<TestSmtpServer> {
+  const tls = options.tls ?? 'none'
   const received: ReceivedMail[] = []
   let port = 0
   let server: SMTPServer | undefined
 
   const create = (): SMTPServer => new SMTPServer({
-    disabledCommands: ['STARTTLS'],
-    allowInsecureAuth: true,
+    disabledCommands: tls === 'none' ? ['STARTTLS'] : [],
+    allowInsecureAuth: tls === 'none',
+    secure: tls === 'implicit',
     logger: false,
     onAuth (auth, _session, callback) {
       if (auth.username === SMTP_USER && auth.password === SMTP_PASS) return callback(null, { user: auth.username })
@@ -97,7 +103,8 @@ export async function startSmtpServer (t: Pick<TestContext, 'after'>): Promise<T
       stream.on('end', () => {
         received.push(parseMail(Buffer.concat(chunks).toString('utf8'), {
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-          to: session.envelope.rcptTo.map((r) => r.address)
+          to: session.envelope.rcptTo.map((r) => r.address),
+          secure: session.secure
         }))
         callback()
       })
@@ -122,7 +129,11 @@ export async function startSmtpServer (t: Pick<TestContext, 'after'>): Promise<T
 
   return {
     get port () { return port },
-    get url () { return `smtp://${SMTP_USER}:${encodeURIComponent(SMTP_PASS)}@127.0.0.1:${port}` },
+    get url () {
+      const scheme = tls === 'implicit' ? 'smtps' : 'smtp'
+      const query = tls === 'none' ? '' : '?tls.rejectUnauthorized=false'
+      return `${scheme}://${SMTP_USER}:${encodeURIComponent(SMTP_PASS)}@127.0.0.1:${port}${query}`
+    },
     received,
     stop,
     start,
