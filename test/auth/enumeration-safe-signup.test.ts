@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { createArgon2Hasher, type PasswordHasher } from '../../src/auth/password-hasher.js'
-import { buildTestApp } from '../helpers/build-test-app.js'
+import { buildTestApp, buildTestAppWithDatabase } from '../helpers/build-test-app.js'
 import { openDirectDb } from '../helpers/direct-db.js'
 import { PASSWORD, uniqueEmail, uniqueUsername } from '../helpers/factories.js'
 import { mailEnv, startSmtpServer, tokenFrom } from '../helpers/smtp-server.js'
-import { createTestDatabaseUrl } from '../helpers/test-db.js'
 
 const AUTH = '/api/v1/auth'
 const ACCEPTED = { message: 'Check your email to finish signing up' }
@@ -19,9 +18,8 @@ function countingHasher (): PasswordHasher & { hashes: number } {
 
 async function setup (t: Parameters<typeof buildTestApp>[0]) {
   const smtp = await startSmtpServer(t)
-  const databaseUrl = await createTestDatabaseUrl(t)
   const hasher = countingHasher()
-  const app = await buildTestApp(t, { ...mailEnv(smtp), DATABASE_URL: databaseUrl, SIGNUP_ENUMERATION_SAFE: 'true' }, { hasher })
+  const { app, databaseUrl } = await buildTestAppWithDatabase(t, { ...mailEnv(smtp), SIGNUP_ENUMERATION_SAFE: 'true' }, { hasher })
   return { smtp, app, hasher, db: openDirectDb(t, databaseUrl) }
 }
 

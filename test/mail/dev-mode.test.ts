@@ -2,11 +2,10 @@ import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { test } from 'node:test'
 import { promisify } from 'node:util'
-import { buildTestApp } from '../helpers/build-test-app.js'
+import { buildTestAppWithDatabase } from '../helpers/build-test-app.js'
 import { openDirectDb } from '../helpers/direct-db.js'
 import { signUp } from '../helpers/factories.js'
 import { captureLog } from '../helpers/smtp-server.js'
-import { createTestDatabaseUrl } from '../helpers/test-db.js'
 
 const AUTH = '/api/v1/auth'
 const run = promisify(execFile)
@@ -20,9 +19,8 @@ async function outboxCommand (databaseUrl: string, ...args: string[]): Promise<s
 }
 
 test('without SMTP_URL mail goes through the outbox to the log (no link) and the operator command shows it', async (t) => {
-  const databaseUrl = await createTestDatabaseUrl(t)
   const log = captureLog()
-  const app = await buildTestApp(t, { DATABASE_URL: databaseUrl, LOG_LEVEL: 'info', OUTBOX_POLL_MS: '20' }, { logStream: log.stream })
+  const { app, databaseUrl } = await buildTestAppWithDatabase(t, { LOG_LEVEL: 'info', OUTBOX_POLL_MS: '20' }, { logStream: log.stream })
   const user = await signUp(app)
   const forgot = await app.inject({ method: 'POST', url: `${AUTH}/forgot-password`, payload: { email: user.email } })
   assert.equal(forgot.statusCode, 200)

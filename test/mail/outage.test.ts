@@ -5,7 +5,7 @@ import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config/index.js'
 import type { Db } from '../../src/db/database.js'
 import { outboxStats } from '../../src/mail/outbox.repository.js'
-import { buildTestApp, TEST_ENV } from '../helpers/build-test-app.js'
+import { buildTestAppWithDatabase, TEST_ENV } from '../helpers/build-test-app.js'
 import { openDirectDb } from '../helpers/direct-db.js'
 import { signUp } from '../helpers/factories.js'
 import { mailEnv, startSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.js'
@@ -56,8 +56,7 @@ async function assertEachDeliveredOnce (db: Db, smtp: TestSmtpServer, rows: numb
 test('with the SMTP server down, sign-up and forgot-password still succeed; every mail arrives once it is back', async (t) => {
   const smtp = await startSmtpServer(t)
   await smtp.stop()
-  const databaseUrl = await createTestDatabaseUrl(t)
-  const app = await buildTestApp(t, { ...mailEnv(smtp), DATABASE_URL: databaseUrl })
+  const { app, databaseUrl } = await buildTestAppWithDatabase(t, mailEnv(smtp))
   const db = openDirectDb(t, databaseUrl)
   const emails = await queueWhileDown(app, 3)
   await waitForFailedAttempts(db, 6)
@@ -75,19 +74,22 @@ test('with the SMTP server down, sign-up and forgot-password still succeed; ever
 test('mail queued before a restart is delivered once by the restarted process', async (t) => {
   const smtp = await startSmtpServer(t)
   await smtp.stop()
+  // Both apps close before the database is removed (`after` hooks run in order).
+  const apps: FastifyInstance[] = []
+  t.after(() => Promise.all(apps.map((app) => app.close())))
   const databaseUrl = await createTestDatabaseUrl(t)
   const db = openDirectDb(t, databaseUrl)
   const config = loadConfig({ ...TEST_ENV, ...mailEnv(smtp), DATABASE_URL: databaseUrl })
 
   const first = await buildApp(config)
-  t.after(() => first.close())
+  apps.push(first)
   await queueWhileDown(first, 2)
   await waitForFailedAttempts(db, 4)
   await first.close()
 
   await smtp.start()
   const second = await buildApp(config)
-  t.after(() => second.close())
+  apps.push(second)
   await second.ready()
   await assertEachDeliveredOnce(db, smtp, 4)
 })
@@ -97,11 +99,15 @@ test('mail queued before a restart is delivered once by the restarted process', 
 test('two instances draining one outbox never send the same mail twice', { skip: !usePostgres && 'several instances need PostgreSQL' }, async (t) => {
   const smtp = await startSmtpServer(t)
   await smtp.stop()
+  const apps: FastifyInstance[] = []
+  t.after(() => Promise.all(apps.map((app) => app.close())))
   const databaseUrl = await createTestDatabaseUrl(t)
+  const config = loadConfig({ ...TEST_ENV, ...mailEnv(smtp), DATABASE_URL: databaseUrl, OUTBOX_POLL_MS: '10', OUTBOX_RETRY_BASE_MS: '10', OUTBOX_RETRY_MAX_MS: '10' })
+  const one = await buildApp(config)
+  apps.push(one)
+  const two = await buildApp(config)
+  apps.push(two)
   const db = openDirectDb(t, databaseUrl)
-  const env = { ...mailEnv(smtp), DATABASE_URL: databaseUrl, OUTBOX_POLL_MS: '10', OUTBOX_RETRY_BASE_MS: '10', OUTBOX_RETRY_MAX_MS: '10' }
-  const one = await buildTestApp(t, env)
-  const two = await buildTestApp(t, env)
   await two.ready()
   await queueWhileDown(one, 10)
   await waitForFailedAttempts(db, 20)

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { buildTestApp } from '../helpers/build-test-app.js'
+import { buildTestApp, buildTestAppWithDatabase } from '../helpers/build-test-app.js'
 import { signUp } from '../helpers/factories.js'
 import { openDirectDb } from '../helpers/direct-db.js'
 import { mailEnv, startSmtpServer } from '../helpers/smtp-server.js'
-import { createTestDatabaseUrl } from '../helpers/test-db.js'
 
 test('smtp:// upgrades with STARTTLS when the server offers it, before authenticating', async (t) => {
   const smtp = await startSmtpServer(t, { tls: 'starttls' })
@@ -35,8 +34,7 @@ test('without TLS on offer, plain smtp:// still delivers with the URL\'s credent
 
 test('wrong SMTP credentials: requests still succeed and the mail waits, retried, in the outbox', async (t) => {
   const smtp = await startSmtpServer(t)
-  const databaseUrl = await createTestDatabaseUrl(t)
-  const app = await buildTestApp(t, { ...mailEnv(smtp), DATABASE_URL: databaseUrl, SMTP_URL: smtp.url.replace('smtp%20secret', 'wrong%20secret') })
+  const { app, databaseUrl } = await buildTestAppWithDatabase(t, { ...mailEnv(smtp), SMTP_URL: smtp.url.replace('smtp%20secret', 'wrong%20secret') })
   const user = await signUp(app)
   assert.equal(user.response.statusCode, 201)
   const db = openDirectDb(t, databaseUrl)

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { buildTestApp } from '../helpers/build-test-app.js'
+import { buildTestApp, buildTestAppWithDatabase } from '../helpers/build-test-app.js'
 import { openDirectDb } from '../helpers/direct-db.js'
 import { bearer, signUp } from '../helpers/factories.js'
-import { createTestDatabaseUrl } from '../helpers/test-db.js'
 import { mailEnv, startSmtpServer, tokenFrom } from '../helpers/smtp-server.js'
 
 const AUTH = '/api/v1/auth'
@@ -55,8 +54,7 @@ test('VERIFY_TOKEN_TTL sets the verification lifetime', async (t) => {
 
 test('a verification link only counts for the address it was sent to', async (t) => {
   const smtp = await startSmtpServer(t)
-  const databaseUrl = await createTestDatabaseUrl(t)
-  const app = await buildTestApp(t, { ...mailEnv(smtp), DATABASE_URL: databaseUrl })
+  const { app, databaseUrl } = await buildTestAppWithDatabase(t, mailEnv(smtp))
   const user = await signUp(app)
   const token = tokenFrom((await smtp.waitForMail(user.email, WELCOME))[0]!, 'verify-email')
   // The address changed after the mail went out (e.g. by an administrator).

@@ -1,17 +1,15 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { buildTestApp } from '../helpers/build-test-app.js'
+import { buildTestApp, buildTestAppWithDatabase } from '../helpers/build-test-app.js'
 import { openDirectDb } from '../helpers/direct-db.js'
 import { signUp, uniqueEmail } from '../helpers/factories.js'
-import { createTestDatabaseUrl } from '../helpers/test-db.js'
 import { mailEnv, startSmtpServer } from '../helpers/smtp-server.js'
 
 const AUTH = '/api/v1/auth'
 
 test('forgot-password answers alike for known and unknown addresses; only the owner gets mail', async (t) => {
   const smtp = await startSmtpServer(t)
-  const databaseUrl = await createTestDatabaseUrl(t)
-  const app = await buildTestApp(t, { ...mailEnv(smtp), DATABASE_URL: databaseUrl })
+  const { app, databaseUrl } = await buildTestAppWithDatabase(t, mailEnv(smtp))
   const user = await signUp(app)
   const stranger = uniqueEmail('nobody')
 
@@ -41,8 +39,7 @@ test('forgot-password answers alike for known and unknown addresses; only the ow
 
 test('an inactive account gets no reset mail', async (t) => {
   const smtp = await startSmtpServer(t)
-  const databaseUrl = await createTestDatabaseUrl(t)
-  const app = await buildTestApp(t, { ...mailEnv(smtp), DATABASE_URL: databaseUrl })
+  const { app, databaseUrl } = await buildTestAppWithDatabase(t, mailEnv(smtp))
   const inactive = await signUp(app)
   const active = await signUp(app)
   const db = openDirectDb(t, databaseUrl)

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { FastifyInstance } from 'fastify'
-import { buildTestApp } from '../helpers/build-test-app.js'
+import { buildTestApp, buildTestAppWithDatabase } from '../helpers/build-test-app.js'
 import { openDirectDb } from '../helpers/direct-db.js'
 import { bearer, PASSWORD, signUp } from '../helpers/factories.js'
-import { createTestDatabaseUrl } from '../helpers/test-db.js'
 import { mailEnv, startSmtpServer, tokenFrom, type TestSmtpServer } from '../helpers/smtp-server.js'
 import { sha256 } from '../../src/lib/crypto.js'
 
@@ -151,8 +150,7 @@ test('a successful reset revokes every session of the user', async (t) => {
 
 test('tokens are stored only as SHA-256 hashes, and sent mail bodies leave the outbox', async (t) => {
   const smtp = await startSmtpServer(t)
-  const databaseUrl = await createTestDatabaseUrl(t)
-  const app = await buildTestApp(t, { ...mailEnv(smtp), DATABASE_URL: databaseUrl })
+  const { app, databaseUrl } = await buildTestAppWithDatabase(t, mailEnv(smtp))
   const user = await signUp(app)
   const token = await requestReset(app, smtp, user.email)
   const verifyToken = tokenFrom((await smtp.waitForMail(user.email, 'Welcome! Please verify your email'))[0]!, 'verify-email')
