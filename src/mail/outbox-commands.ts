@@ -39,7 +39,7 @@ export async function runOutboxCommand (db: Db, args: readonly string[], out: (t
     if (row.subject !== null) out(`Subject:   ${row.subject}\n`)
     if (row.text_body !== null) out(`\n${row.text_body}`)
     else if (row.status === 'pending') out('\n(rendered when it is sent)\n')
-    else out('\n(body no longer kept: it was delivered over SMTP, skipped or given up on)\n')
+    else out('\n(body no longer kept: it was delivered over SMTP, or there was nothing to send)\n')
     return 0
   }
   if (command === 'stats') {

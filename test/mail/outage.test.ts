@@ -4,11 +4,12 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config/index.js'
 import type { Db } from '../../src/db/database.js'
-import { outboxStats } from '../../src/mail/outbox.repository.js'
+import { newId } from '../../src/lib/crypto.js'
+import { enqueueMail, outboxStats, requeueFailedMail } from '../../src/mail/outbox.repository.js'
 import { buildTestAppWithDatabase, TEST_ENV } from '../helpers/build-test-app.js'
 import { openDirectDb } from '../helpers/direct-db.js'
 import { signUp } from '../helpers/factories.js'
-import { mailEnv, startSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.js'
+import { captureLog, mailEnv, startSmtpServer, type TestSmtpServer } from '../helpers/smtp-server.js'
 import { createTestDatabaseUrl, usePostgres } from '../helpers/test-db.js'
 
 const AUTH = '/api/v1/auth'
@@ -113,4 +114,42 @@ test('two instances draining one outbox never send the same mail twice', { skip:
   await waitForFailedAttempts(db, 20)
   await smtp.start()
   await assertEachDeliveredOnce(db, smtp, 20)
+})
+
+test('after the last attempt a mail is marked failed and counted; an operator can queue it again', async (t) => {
+  const smtp = await startSmtpServer(t)
+  await smtp.stop()
+  const log = captureLog()
+  const { app, databaseUrl } = await buildTestAppWithDatabase(t, { ...mailEnv(smtp), OUTBOX_MAX_ATTEMPTS: '2', LOG_LEVEL: 'info' }, { logStream: log.stream })
+  const db = openDirectDb(t, databaseUrl)
+  const user = await signUp(app)
+  await waitUntil('the mail is given up on', async () => (await outboxStats(db)).failed === 1)
+  const row = await db.selectFrom('mail_outbox').selectAll().executeTakeFirstOrThrow()
+  assert.equal(row.status, 'failed')
+  assert.equal(row.attempts, 2)
+  assert.match(row.last_error ?? '', /ECONNREFUSED/)
+  assert.deepEqual(await outboxStats(db), { pending: 0, failed: 1, oldestPendingSeconds: 0 })
+  assert.ok(log.text().includes('mail delivery failed for good'))
+  assert.ok(log.text().includes('mail delivery failed, will retry'))
+
+  await smtp.start()
+  assert.equal(await requeueFailedMail(db, row.id, new Date().toISOString()), true)
+  const [mail] = await smtp.waitForCount(1)
+  assert.deepEqual(mail!.to, [user.email])
+  assert.equal(mail!.headers.subject, 'Welcome! Please verify your email')
+  await assertEachDeliveredOnce(db, smtp, 1)
+})
+
+test('a mail claimed by a sender that died is sent once its lease runs out', async (t) => {
+  const smtp = await startSmtpServer(t)
+  const { app, databaseUrl } = await buildTestAppWithDatabase(t, mailEnv(smtp))
+  await app.ready()
+  const db = openDirectDb(t, databaseUrl)
+  const id = newId()
+  const past = new Date(Date.now() - 60_000).toISOString()
+  await enqueueMail(db, { id, template: 'email_verified', recipient: 'lease@example.com', rendered: { subject: 'Leased', text: 'text', html: '<p>html</p>' }, now: past })
+  await db.updateTable('mail_outbox').set({ claimed_by: 'a-sender-that-died', claimed_until: new Date(Date.now() + 300).toISOString(), attempts: 1 }).where('id', '=', id).execute()
+  const [mail] = await smtp.waitForCount(1)
+  assert.equal(mail!.headers.subject, 'Leased')
+  await assertEachDeliveredOnce(db, smtp, 1)
 })
