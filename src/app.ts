@@ -26,6 +26,7 @@ import { createOutboxSender } from './mail/outbox-sender.js'
 import { createSmtpMailer } from './mail/smtp-mailer.js'
 import { createRecoveryService } from './recovery/recovery.service.js'
 import { recoveryRoutes } from './recovery/recovery.routes.js'
+import { deleteDeadTokens } from './recovery/one-time-tokens.repository.js'
 
 export interface AppOverrides {
   clock?: Clock
@@ -95,7 +96,8 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
     log: app.log.child({ component: 'outbox' }),
     clock,
     config: config.mail.outbox,
-    renderers: { password_reset: recovery.renderPasswordReset }
+    renderers: { password_reset: recovery.renderPasswordReset },
+    housekeeping: [(before) => deleteDeadTokens(db, before)]
   })
   app.addHook('onReady', async () => { outboxSender.start() })
   app.addHook('onClose', async () => {

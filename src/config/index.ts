@@ -29,6 +29,8 @@ export interface Config {
       readonly maxAttempts: number
       /** How long a claimed row stays reserved for one sender; longer than any SMTP timeout. */
       readonly leaseMs: number
+      /** Finished mail and spent or expired one-time tokens are deleted after this long. */
+      readonly retentionHours: number
     }
   }
   readonly tokens: {
@@ -188,7 +190,8 @@ export function loadConfig (env: Env = process.env): Config {
         retryBaseMs: integer(env, 'OUTBOX_RETRY_BASE_MS', 5000, 1, 3_600_000),
         retryMaxMs: integer(env, 'OUTBOX_RETRY_MAX_MS', 1_800_000, 1, 86_400_000),
         maxAttempts: integer(env, 'OUTBOX_MAX_ATTEMPTS', 20, 1, 1000),
-        leaseMs: integer(env, 'OUTBOX_LEASE_MS', 120_000, 1000, 3_600_000)
+        leaseMs: integer(env, 'OUTBOX_LEASE_MS', 120_000, 1000, 3_600_000),
+        retentionHours: integer(env, 'OUTBOX_RETENTION_HOURS', 168, 1, 87_600)
       }
     },
     tokens: {

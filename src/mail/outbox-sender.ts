@@ -4,7 +4,7 @@ import type { Db } from '../db/database.js'
 import type { Clock } from '../lib/clock.js'
 import { newId } from '../lib/crypto.js'
 import type { Mailer } from './mailer.js'
-import { claimDueMail, finishMail, outboxStats, retryMailLater, storeRendered } from './outbox.repository.js'
+import { claimDueMail, deleteFinishedMail, finishMail, outboxStats, retryMailLater, storeRendered } from './outbox.repository.js'
 import type { OutboxRow } from './outbox.table.js'
 import type { RenderedMail } from './templates/templates.js'
 
@@ -21,6 +21,11 @@ export interface OutboxSenderDeps {
   clock: Clock
   config: Config['mail']['outbox']
   renderers: Record<string, DeferredRenderer>
+  /**
+   * Clean-up jobs run about once an hour by one of the passes (e.g. deleting old tokens), each
+   * given the cut-off time before which finished rows may go.
+   */
+  housekeeping?: Array<(before: string) => Promise<number>>
 }
 
 export interface OutboxSender {
@@ -32,6 +37,7 @@ export interface OutboxSender {
 }
 
 const BATCH = 20
+const HOUSEKEEPING_EVERY_MS = 3_600_000
 
 /** Delay before attempt n+1 after n failed ones: base · 2^(n−1), capped. */
 export function backoffMs (attempts: number, baseMs: number, maxMs: number): number {
@@ -124,6 +130,17 @@ export function createOutboxSender (deps: OutboxSenderDeps): OutboxSender {
     return rows.length
   }
 
+  let lastHousekeeping = Number.NEGATIVE_INFINITY
+  async function housekeep (): Promise<void> {
+    const now = clock.now()
+    if (now.getTime() - lastHousekeeping < HOUSEKEEPING_EVERY_MS) return
+    lastHousekeeping = now.getTime()
+    const before = new Date(now.getTime() - config.retentionHours * 3_600_000).toISOString()
+    let deleted = await deleteFinishedMail(db, before)
+    for (const job of deps.housekeeping ?? []) deleted += await job(before)
+    if (deleted > 0) log.info({ deleted }, 'outbox housekeeping')
+  }
+
   let lastDepthLog = 0
   async function logDepth (): Promise<void> {
     const nowMs = clock.now().getTime()
@@ -145,7 +162,7 @@ export function createOutboxSender (deps: OutboxSenderDeps): OutboxSender {
   function tick (): void {
     timer = undefined
     const pass = runOnce()
-      .then(async (handled) => { await logDepth(); return handled })
+      .then(async (handled) => { await logDepth(); await housekeep(); return handled })
       .catch((error: unknown) => { log.error({ err: error }, 'outbox pass failed'); return 0 })
     inFlight = pass
     pass.then((handled) => {

@@ -91,6 +91,14 @@ export async function retryMailLater (db: Db, id: string, senderId: string, args
     .execute()
 }
 
+/** Deletes delivered, logged and skipped mail finished before `before`; pending and failed rows stay. */
+export async function deleteFinishedMail (db: Db, before: string): Promise<number> {
+  const result = await db.deleteFrom('mail_outbox')
+    .where('status', 'in', ['sent', 'logged', 'skipped']).where('sent_at', '<', before)
+    .executeTakeFirst()
+  return Number(result.numDeletedRows)
+}
+
 /** An operator's second chance for a mail the sender gave up on. */
 export async function requeueFailedMail (db: Db, id: string, now: string): Promise<boolean> {
   const result = await db.updateTable('mail_outbox')

@@ -25,6 +25,14 @@ export function consumeToken (db: Db, tokenHash: string, purpose: OneTimeTokenPu
     .executeTakeFirst()
 }
 
+/** Deletes tokens that expired or were spent before `before`: they can never work again. */
+export async function deleteDeadTokens (db: Db, before: string): Promise<number> {
+  const result = await db.deleteFrom('one_time_tokens')
+    .where((eb) => eb.or([eb('expires_at', '<', before), eb('used_at', '<', before)]))
+    .executeTakeFirst()
+  return Number(result.numDeletedRows)
+}
+
 /** Voids every unused token of a purpose (a voided token reads as used). */
 export async function voidTokens (db: Db, userId: string, purpose: OneTimeTokenPurpose, now: string): Promise<void> {
   await db.updateTable('one_time_tokens').set({ used_at: now })
