@@ -186,7 +186,7 @@ export function loadConfig (env: Env = process.env): Config {
       from: read(env, 'MAIL_FROM') ?? 'no-reply@localhost',
       outbox: {
         pollMs: integer(env, 'OUTBOX_POLL_MS', 1000, 10, 3_600_000),
-        // 5 s, 10 s, 20 s … capped at 30 min: 20 attempts ride out an SMTP outage of ~8 hours.
+        // 5 s, 10 s, 20 s … capped at 30 min: 20 attempts ride out an SMTP outage of about 6 hours.
         retryBaseMs: integer(env, 'OUTBOX_RETRY_BASE_MS', 5000, 1, 3_600_000),
         retryMaxMs: integer(env, 'OUTBOX_RETRY_MAX_MS', 1_800_000, 1, 86_400_000),
         maxAttempts: integer(env, 'OUTBOX_MAX_ATTEMPTS', 20, 1, 1000),

@@ -4,7 +4,7 @@ import type { Db } from '../db/database.js'
 import type { Clock } from '../lib/clock.js'
 import { newId } from '../lib/crypto.js'
 import type { Mailer } from './mailer.js'
-import { claimDueMail, deleteFinishedMail, finishMail, outboxStats, retryMailLater, storeRendered } from './outbox.repository.js'
+import { claimDueMail, deleteFinishedMail, finishMail, outboxStats, releaseClaims, renewClaim, retryMailLater, storeRendered } from './outbox.repository.js'
 import type { OutboxRow } from './outbox.table.js'
 import type { RenderedMail } from './templates/templates.js'
 
@@ -82,6 +82,8 @@ export function createOutboxSender (deps: OutboxSenderDeps): OutboxSender {
   }
 
   async function deliver (row: OutboxRow): Promise<void> {
+    const now = clock.now()
+    if (!(await renewClaim(db, row.id, senderId, now.toISOString(), new Date(now.getTime() + config.leaseMs).toISOString()))) return
     try {
       const rendered = await render(row)
       if (rendered === 'lost') return
@@ -120,8 +122,13 @@ export function createOutboxSender (deps: OutboxSenderDeps): OutboxSender {
       leaseUntil: new Date(now.getTime() + config.leaseMs).toISOString(),
       limit: BATCH
     })
-    // One at a time: SMTP servers throttle bursts, and a slow server should not hold many leases.
-    for (const row of rows) {
+    // One at a time (SMTP servers throttle bursts); each row's lease is renewed just before its
+    // delivery, so one slow send cannot let a later row of the batch go to two senders.
+    for (const [index, row] of rows.entries()) {
+      if (stopped) {
+        await releaseClaims(db, rows.slice(index).map((r) => r.id), senderId)
+        break
+      }
       // A database error here leaves the row claimed; its lease expiring makes it due again.
       await deliver(row).catch((error: unknown) => {
         log.error({ err: error, mailId: row.id }, 'outbox bookkeeping failed')

@@ -59,6 +59,27 @@ export function claimDueMail (db: Db, args: { senderId: string, now: string, lea
     .execute()
 }
 
+/**
+ * Extends this sender's lease right before a delivery, if it still holds it: a row that waited
+ * in a batch behind a slow server may have been released to another sender meanwhile.
+ */
+export async function renewClaim (db: Db, id: string, senderId: string, now: string, leaseUntil: string): Promise<boolean> {
+  const result = await db.updateTable('mail_outbox')
+    .set({ claimed_until: leaseUntil })
+    .where('id', '=', id).where('claimed_by', '=', senderId).where('status', '=', 'pending').where('claimed_until', '>', now)
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows) > 0
+}
+
+/** Gives claimed rows back untried (the sender is stopping), due at once for any sender. */
+export async function releaseClaims (db: Db, ids: string[], senderId: string): Promise<void> {
+  if (ids.length === 0) return
+  await db.updateTable('mail_outbox')
+    .set({ claimed_by: null, claimed_until: null, attempts: sql<number>`attempts - 1` })
+    .where('id', 'in', ids).where('claimed_by', '=', senderId).where('status', '=', 'pending')
+    .execute()
+}
+
 /** Stores a body rendered at delivery time; false when this sender no longer holds the row. */
 export async function storeRendered (db: Db, id: string, senderId: string, rendered: RenderedMail): Promise<boolean> {
   const result = await db.updateTable('mail_outbox')
