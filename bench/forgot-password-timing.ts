@@ -4,6 +4,10 @@
  * each. Run: `npx tsx bench/forgot-password-timing.ts [requests-per-side] [database-url]`
  * (default 2000, a fresh SQLite file). The outbox sender is slowed down so that it does not
  * compete with the measured requests.
+ *
+ * Latest run (2 shared cores, 2000 requests a side, p50 / p90):
+ *   SQLite      known 0.217 / 0.744 ms   unknown 0.221 / 0.760 ms
+ *   PostgreSQL  known 4.028 / 10.39 ms   unknown 4.054 / 10.85 ms
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'

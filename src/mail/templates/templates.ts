@@ -27,7 +27,12 @@ function compose (subject: string, name: string | null, paragraphs: string[], li
   }
 }
 
+/** "45 minutes", "1 hour", "48 hours" */
 function hours (seconds: number): string {
+  if (seconds < 3600) {
+    const m = Math.max(1, Math.round(seconds / 60))
+    return m === 1 ? '1 minute' : `${m} minutes`
+  }
   const h = Math.round(seconds / 360) / 10
   return h === 1 ? '1 hour' : `${h} hours`
 }
