@@ -92,3 +92,17 @@ test('enumeration-safe sign-up still refuses bad input with 422', async (t) => {
   const invalid = await app.inject({ method: 'POST', url: `${AUTH}/signup`, payload: { email: 'nope', username: uniqueUsername(), password: PASSWORD } })
   assert.equal(invalid.statusCode, 422)
 })
+
+test('a password reset proves the address: an unverified account can sign in after it', async (t) => {
+  const { smtp, app } = await setup(t)
+  const email = uniqueEmail()
+  await app.inject({ method: 'POST', url: `${AUTH}/signup`, payload: { email, username: uniqueUsername(), password: PASSWORD } })
+  await app.inject({ method: 'POST', url: `${AUTH}/forgot-password`, payload: { email } })
+  const mail = (await smtp.waitForMail(email, 'Reset your password'))[0]!
+  const newPassword = 'recovered before verifying 8'
+  const reset = await app.inject({ method: 'POST', url: `${AUTH}/reset-password`, payload: { token: tokenFrom(mail, 'reset-password'), new_password: newPassword } })
+  assert.equal(reset.statusCode, 200)
+  const signin = await app.inject({ method: 'POST', url: `${AUTH}/signin`, payload: { email, password: newPassword } })
+  assert.equal(signin.statusCode, 200)
+  assert.equal(signin.json().user.is_verified, true)
+})
