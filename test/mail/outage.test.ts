@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { type AddressInfo, createServer, type Socket } from 'node:net'
 import { test } from 'node:test'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.js'
@@ -152,4 +153,28 @@ test('a mail claimed by a sender that died is sent once its lease runs out', asy
   const [mail] = await smtp.waitForCount(1)
   assert.equal(mail!.headers.subject, 'Leased')
   await assertEachDeliveredOnce(db, smtp, 1)
+})
+
+test('closing the app during a hung delivery gives the rest of the batch back, untried', async (t) => {
+  // A server that accepts connections and never greets: the send in flight ends by timeout.
+  const sockets: Socket[] = []
+  const hung = createServer((socket) => { sockets.push(socket) })
+  await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve))
+  t.after(() => new Promise<void>((resolve) => { for (const s of sockets) s.destroy(); hung.close(() => resolve()) }))
+  const port = (hung.address() as AddressInfo).port
+
+  const { app, databaseUrl } = await buildTestAppWithDatabase(t, { ...mailEnv({ url: `smtp://127.0.0.1:${port}` }) })
+  const db = openDirectDb(t, databaseUrl)
+  const now = new Date().toISOString()
+  for (let i = 0; i < 3; i++) {
+    await enqueueMail(db, { id: newId(), template: 'email_verified', recipient: `r${i}@example.com`, rendered: { subject: 's', text: 't', html: 'h' }, now })
+  }
+  await app.ready()
+  await waitUntil('a delivery is in flight', async () => sockets.length > 0)
+  await app.close()
+
+  const rows = await db.selectFrom('mail_outbox').select(['attempts', 'claimed_by', 'status', 'last_error']).orderBy('recipient').execute()
+  assert.ok(rows.every((r) => r.status === 'pending' && r.claimed_by === null), JSON.stringify(rows))
+  // The hung one counts one failed attempt; the others were never tried.
+  assert.deepEqual(rows.map((r) => r.attempts).sort(), [0, 0, 1])
 })
