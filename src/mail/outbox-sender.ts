@@ -141,10 +141,11 @@ export function createOutboxSender (deps: OutboxSenderDeps): OutboxSender {
   async function housekeep (): Promise<void> {
     const now = clock.now()
     if (now.getTime() - lastHousekeeping < HOUSEKEEPING_EVERY_MS) return
-    lastHousekeeping = now.getTime()
     const before = new Date(now.getTime() - config.retentionHours * 3_600_000).toISOString()
     let deleted = await deleteFinishedMail(db, before)
     for (const job of deps.housekeeping ?? []) deleted += await job(before)
+    // Only a finished clean-up counts: a failed one is tried again on the next pass.
+    lastHousekeeping = now.getTime()
     if (deleted > 0) log.info({ deleted }, 'outbox housekeeping')
   }
 
