@@ -30,7 +30,6 @@ import { rolesRoutes } from './roles/roles.routes.js'
 import { ensurePrimaryAdmin } from './users/primary-admin.js'
 import { usersRoutes } from './users/users.routes.js'
 import { createUsersService } from './users/users.service.js'
-
 import type { KeyValueStore } from './kv/kv.js'
 import { createMemoryKv } from './kv/memory-kv.js'
 import { createRedisKv } from './kv/redis-kv.js'
@@ -38,6 +37,12 @@ import { createAuthRateLimits, withFallback } from './http/rate-limit.js'
 import { createCsrfGuard } from './http/csrf.js'
 import { registerSecurityHeaders } from './http/security-headers.js'
 import { refuseNulCharacters } from './http/input-hygiene.js'
+import { createLogMailer } from './mail/log-mailer.js'
+import { createOutboxSender } from './mail/outbox-sender.js'
+import { createSmtpMailer } from './mail/smtp-mailer.js'
+import { createRecoveryService } from './recovery/recovery.service.js'
+import { recoveryRoutes } from './recovery/recovery.routes.js'
+import { deleteDeadTokens } from './recovery/one-time-tokens.repository.js'
 
 export interface AppOverrides {
   clock?: Clock
@@ -125,6 +130,24 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   if (primaryAdmin === 'email_in_use') app.log.warn('ADMIN_EMAIL belongs to an account whose password is not ADMIN_PASSWORD: primary admin not created')
   if (primaryAdmin === 'other_primary_exists') app.log.warn('a primary admin with another email exists: ADMIN_EMAIL ignored')
   if (primaryAdmin === 'created' || primaryAdmin === 'promoted') app.log.info(`primary admin ${primaryAdmin}`)
+  const recovery = createRecoveryService({ db, config, clock, hasher, liveness, audit })
+  const mailer = config.mail.smtpUrl
+    ? createSmtpMailer({ url: config.mail.smtpUrl, from: config.mail.from })
+    : createLogMailer(app.log.child({ component: 'mail' }))
+  const outboxSender = createOutboxSender({
+    db,
+    mailer,
+    log: app.log.child({ component: 'outbox' }),
+    clock,
+    config: config.mail.outbox,
+    renderers: { password_reset: recovery.renderPasswordReset },
+    housekeeping: [(before) => deleteDeadTokens(db, before)]
+  })
+  app.addHook('onReady', async () => { outboxSender.start() })
+  app.addHook('onClose', async () => {
+    await outboxSender.stop()
+    await mailer.close()
+  })
 
   app.decorateRequest('auth', null)
   app.addHook('onRequest', async (request, reply) => {
@@ -171,6 +194,7 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   await app.register(usersRoutes, { prefix: '/api/v1/users', users, authenticate })
   await app.register(rolesRoutes, { prefix: '/api/v1/roles', roles, authenticate })
   await app.register(auditRoutes, { prefix: '/api/v1/audit-events', authenticate, reader: createAuditReader(db) })
+  await app.register(recoveryRoutes, { prefix: '/api/v1/auth', recovery, authenticate, rateLimits })
 
   app.get('/.well-known/jwks.json', {
     schema: { tags: ['operations'], summary: 'Public keys that verify access tokens', operationId: 'jwks' }

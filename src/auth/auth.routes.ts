@@ -74,10 +74,15 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       summary: 'Create an account and sign in',
       operationId: 'signUp',
       body: SignupBody,
-      response: { 201: TokenResponse, ...errorResponses(409, 422, 429) }
+      response: { 201: TokenResponse, 202: MessageResponse, ...errorResponses(409, 422, 429) }
     }
   }, async (request, reply) => {
     await rateLimits.signupPerIp.hit(request.ip)
+    if (config.signupEnumerationSafe) {
+      // No tokens, no cookies: the account only becomes usable through the emailed link.
+      await auth.signupWithoutDisclosure(request.body)
+      return reply.code(202).send({ message: 'Check your email to finish signing up' })
+    }
     const tokens = await auth.signup(request.body, clientOf(request))
     setAuthCookies(reply, config, tokens)
     noStore(reply)

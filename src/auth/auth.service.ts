@@ -12,6 +12,7 @@ import { normalizeEmail, toUser } from '../users/users.mapper.js'
 import { findUserByEmail, findUserById, insertUser, updateUser } from '../users/users.repository.js'
 import type { UserDto } from '../users/users.schemas.js'
 import type { UserRow } from '../users/users.table.js'
+import { afterPasswordChange, enqueueAccountExistsMail, enqueueUsernameTakenMail, enqueueWelcomeMail } from '../recovery/recovery-mail.js'
 import type { PasswordHasher } from './password-hasher.js'
 import { passwordProblem } from './password-policy.js'
 
@@ -130,8 +131,51 @@ export function createAuthService (deps: AuthServiceDeps) {
         } catch (error) {
           conflict(error)
         }
+        await enqueueWelcomeMail(trx, { config, clock }, row)
         return startSession(trx, toUser(row), client)
       })
+    },
+
+    /**
+     * Sign-up that reveals nothing (SIGNUP_ENUMERATION_SAFE): the caller always gets the same
+     * answer, and what happened is told by mail to the address's owner. A taken address costs
+     * the same password hash as a new one, so the timing matches too.
+     */
+    async signupWithoutDisclosure (input: { email: string, username: string, password: string, name?: string | undefined }): Promise<void> {
+      const email = normalizeEmail(input.email)
+      assertPasswordAcceptable('password', input.password, { email, username: input.username })
+      const passwordHash = await hasher.hash(input.password)
+      const now = clock.now().toISOString()
+      try {
+        await db.transaction().execute(async (trx) => {
+          const row = await insertUser(trx, {
+            id: newId(),
+            email,
+            username: input.username,
+            username_lower: input.username.toLowerCase(),
+            name: input.name ?? null,
+            password_hash: passwordHash,
+            role: 'member',
+            is_active: 1,
+            is_superuser: 0,
+            is_verified: 0,
+            is_primary: 0,
+            password_changed_at: now,
+            created_at: now,
+            updated_at: now
+          })
+          await enqueueWelcomeMail(trx, { config, clock }, row)
+        })
+      } catch (error) {
+        if (!uniqueViolationColumn(error)) throw error
+        // A new transaction: on PostgreSQL the failed insert aborted the first one. A taken
+        // username must not answer 409 either, or a known username would reveal whether the
+        // address is registered.
+        await db.transaction().execute(async (trx) => {
+          if (await findUserByEmail(trx, email)) await enqueueAccountExistsMail(trx, { config, clock }, email)
+          else await enqueueUsernameTakenMail(trx, { config, clock }, email, input.username)
+        })
+      }
     },
 
     /**
@@ -155,6 +199,12 @@ export function createAuthService (deps: AuthServiceDeps) {
       if (user.is_active !== 1) {
         await audit(AuditEvents.signinFailure, user.id, client, { email, reason: 'inactive' })
         throw Errors.inactiveUser()
+      }
+      // Only someone who knows the password learns that the address awaits verification, as
+      // for an inactive account: a stranger gets invalid_credentials above, for every address.
+      if (config.signupEnumerationSafe && user.is_verified !== 1) {
+        await audit(AuditEvents.signinFailure, user.id, client, { email, reason: 'unverified' })
+        throw Errors.emailNotVerified()
       }
       if (hasher.needsRehash(user.password_hash)) {
         // Parameters were raised (or the hash came from another system): upgrade it now that
@@ -253,8 +303,9 @@ export function createAuthService (deps: AuthServiceDeps) {
       const hash = await hasher.hash(newPassword)
       const now = clock.now().toISOString()
       await db.transaction().execute(async (trx) => {
-        await updateUser(trx, userId, { password_hash: hash, password_changed_at: now, updated_at: now })
+        const updated = await updateUser(trx, userId, { password_hash: hash, password_changed_at: now, updated_at: now })
         await revokeAll(trx, userId)
+        await afterPasswordChange(trx, { config, clock }, updated ?? user)
       })
       await liveness.forgetUser(userId)
       await audit(AuditEvents.passwordChanged, userId, client, { outcome: 'changed' })

@@ -37,7 +37,21 @@ export interface Config {
   }
   readonly signupEnumerationSafe: boolean
   readonly admin: { readonly email: string | undefined, readonly password: string | undefined }
-  readonly mail: { readonly smtpUrl: string | undefined, readonly from: string }
+  readonly mail: {
+    readonly smtpUrl: string | undefined
+    readonly from: string
+    /** The outbox sender: how often it looks for due mail, and how it backs off after a failure. */
+    readonly outbox: {
+      readonly pollMs: number
+      readonly retryBaseMs: number
+      readonly retryMaxMs: number
+      readonly maxAttempts: number
+      /** How long a claimed row stays reserved for one sender; longer than any SMTP timeout. */
+      readonly leaseMs: number
+      /** Finished mail and spent or expired one-time tokens are deleted after this long. */
+      readonly retentionHours: number
+    }
+  }
   readonly tokens: {
     readonly issuer: string
     /** HS256 secret; when unset, asymmetric keys are generated and kept in the database. */
@@ -210,7 +224,16 @@ export function loadConfig (env: Env = process.env): Config {
     admin: { email: adminEmail, password: adminPassword },
     mail: {
       smtpUrl: optionalUrl(env, 'SMTP_URL', ['smtp:', 'smtps:']),
-      from: read(env, 'MAIL_FROM') ?? 'no-reply@localhost'
+      from: read(env, 'MAIL_FROM') ?? 'no-reply@localhost',
+      outbox: {
+        pollMs: integer(env, 'OUTBOX_POLL_MS', 1000, 10, 3_600_000),
+        // 5 s, 10 s, 20 s … capped at 30 min: 20 attempts ride out an SMTP outage of about 6 hours.
+        retryBaseMs: integer(env, 'OUTBOX_RETRY_BASE_MS', 5000, 1, 3_600_000),
+        retryMaxMs: integer(env, 'OUTBOX_RETRY_MAX_MS', 1_800_000, 1, 86_400_000),
+        maxAttempts: integer(env, 'OUTBOX_MAX_ATTEMPTS', 20, 1, 1000),
+        leaseMs: integer(env, 'OUTBOX_LEASE_MS', 120_000, 1000, 3_600_000),
+        retentionHours: integer(env, 'OUTBOX_RETENTION_HOURS', 168, 1, 87_600)
+      }
     },
     tokens: {
       issuer: read(env, 'JWT_ISSUER') ?? publicUrl.origin,

@@ -1,5 +1,7 @@
 import type { Kysely } from 'kysely'
 import type { AuditEventsTable } from '../audit/audit.table.js'
+import type { MailOutboxTable } from '../mail/outbox.table.js'
+import type { OneTimeTokensTable } from '../recovery/one-time-tokens.table.js'
 import type { RolesTable, UserCountsTable, UsersTable } from '../users/users.table.js'
 import type { SessionsTable } from '../sessions/sessions.table.js'
 import type { SigningKeysTable } from '../tokens/signing-keys.table.js'
@@ -11,6 +13,8 @@ export interface Database {
   signing_keys: SigningKeysTable
   audit_events: AuditEventsTable
   user_counts: UserCountsTable
+  mail_outbox: MailOutboxTable
+  one_time_tokens: OneTimeTokensTable
 }
 
 export type Db = Kysely<Database>

@@ -1,6 +1,7 @@
 import { type Kysely, type Migration, type MigrationResult, Migrator, PostgresAdapter, sql } from 'kysely'
 import * as m0001 from './migrations/0001_core.js'
 import * as m0002 from './migrations/0002_audit_events.js'
+import * as m0003 from './migrations/0003_mail.js'
 import * as m0004 from './migrations/0004_user_search.js'
 import * as m0005 from './migrations/0005_security.js'
 
@@ -11,19 +12,18 @@ import * as m0005 from './migrations/0005_security.js'
 export const migrations: Record<string, Migration> = {
   '0001_core': m0001,
   '0002_audit_events': m0002,
+  '0003_mail': m0003,
   '0004_user_search': m0004,
   '0005_security': m0005
 }
 
 async function migrator (db: Kysely<any>): Promise<Migrator> {
-  // Kysely looks for its bookkeeping tables in every schema it can see: name ours, so that
-  // another schema's copy (another app, or a parallel test) is never mistaken for it.
-  let migrationTableSchema: string | undefined
-  if (db.getExecutor().adapter instanceof PostgresAdapter) {
-    const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db)
-    migrationTableSchema = rows[0]?.schema
-  }
-  return new Migrator({ db, migrationTableSchema, provider: { getMigrations: async () => migrations } })
+  // Unless told a schema, Kysely takes a migration table found in *any* PostgreSQL schema for
+  // its own: name the one this connection works in, so databases sharing a server stay apart.
+  const migrationTableSchema = db.getExecutor().adapter instanceof PostgresAdapter
+    ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
+    : undefined
+  return new Migrator({ db, provider: { getMigrations: async () => migrations }, ...(migrationTableSchema ? { migrationTableSchema } : {}) })
 }
 
 function unwrap (results: { error?: unknown, results?: MigrationResult[] }): MigrationResult[] {
@@ -31,11 +31,26 @@ function unwrap (results: { error?: unknown, results?: MigrationResult[] }): Mig
   return results.results ?? []
 }
 
+/**
+ * Kysely's PostgreSQL introspection reads every schema of the database by name, and fails with
+ * 3F000 ("schema does not exist") when another schema is dropped meanwhile (e.g. by a parallel
+ * test run). Migrations run in one transaction, so nothing was applied: try again.
+ */
+async function retryCatalogRace (run: () => Promise<MigrationResult[]>): Promise<MigrationResult[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run()
+    } catch (error) {
+      if (attempt >= 5 || (error as { code?: unknown } | null)?.code !== '3F000') throw error
+    }
+  }
+}
+
 /** Brings the schema to the latest version; safe to call from several instances at once (Kysely locks). */
 export async function migrateToLatest (db: Kysely<any>): Promise<MigrationResult[]> {
-  return unwrap(await (await migrator(db)).migrateToLatest())
+  return retryCatalogRace(async () => unwrap(await (await migrator(db)).migrateToLatest()))
 }
 
 export async function migrateDown (db: Kysely<any>): Promise<MigrationResult[]> {
-  return unwrap(await (await migrator(db)).migrateDown())
+  return retryCatalogRace(async () => unwrap(await (await migrator(db)).migrateDown()))
 }

@@ -23,6 +23,7 @@ export const Errors = {
   invalidRefreshToken: () => new AppError(401, 'invalid_token', 'Invalid or expired refresh token', { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } }),
   invalidCredentials: () => new AppError(401, 'invalid_credentials', 'Invalid email or password', { headers: { 'www-authenticate': 'Bearer' } }),
   inactiveUser: () => new AppError(403, 'inactive_user', 'User account is inactive'),
+  emailNotVerified: () => new AppError(403, 'email_not_verified', 'Email address not verified'),
   forbidden: () => new AppError(403, 'forbidden', 'Superuser privileges required'),
   emailTaken: () => new AppError(409, 'email_taken', 'Email already registered'),
   usernameTaken: () => new AppError(409, 'username_taken', 'Username already taken'),

@@ -19,9 +19,17 @@ export const TEST_ENV: TestEnv = {
  * restart) and closes it when the test ends.
  */
 export async function buildTestApp (t: Pick<TestContext, 'after'>, env: TestEnv = {}, overrides: AppOverrides = {}): Promise<FastifyInstance> {
+  return (await buildTestAppWithDatabase(t, env, overrides)).app
+}
+
+/** `buildTestApp`, also returning the database URL (for `openDirectDb`). */
+export async function buildTestAppWithDatabase (t: Pick<TestContext, 'after'>, env: TestEnv = {}, overrides: AppOverrides = {}): Promise<{ app: FastifyInstance, databaseUrl: string }> {
+  // Registered before the database exists: `after` hooks run in order, so the app (and its
+  // background outbox sender) is closed before its database is removed.
+  const built: { app?: FastifyInstance } = {}
+  t.after(() => built.app?.close())
   const databaseUrl = env.DATABASE_URL ?? await createTestDatabaseUrl(t)
   const config = loadConfig({ ...TEST_ENV, ...env, DATABASE_URL: databaseUrl })
-  const app = await buildApp(config, overrides)
-  t.after(() => app.close())
-  return app
+  built.app = await buildApp(config, overrides)
+  return { app: built.app, databaseUrl }
 }

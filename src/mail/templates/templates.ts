@@ -1,0 +1,87 @@
+import { escapeHtml } from './escape-html.js'
+
+export interface RenderedMail { subject: string, text: string, html: string }
+
+/** The templates the service sends; the outbox stores the name next to each mail. */
+export type TemplateName =
+  | 'welcome' | 'verify_email' | 'password_reset' | 'password_changed' | 'email_verified'
+  | 'account_exists' | 'username_taken'
+
+function greeting (name: string | null): string {
+  return name ? `Hello ${name},` : 'Hello,'
+}
+
+/**
+ * Plain text and HTML from the same paragraphs. Paragraphs are text: every one is escaped for
+ * HTML, and a link is given separately so only its URL (built by us) becomes an href.
+ */
+function compose (subject: string, name: string | null, paragraphs: string[], link?: { label: string, url: string }, after: string[] = []): RenderedMail {
+  const textParts = [greeting(name), ...paragraphs, ...(link ? [`${link.label}:\n${link.url}`] : []), ...after]
+  const htmlParagraphs = [greeting(name), ...paragraphs].map((p) => `<p>${escapeHtml(p)}</p>`)
+  if (link) htmlParagraphs.push(`<p><a href="${escapeHtml(link.url)}">${escapeHtml(link.label)}</a></p>`)
+  htmlParagraphs.push(...after.map((p) => `<p>${escapeHtml(p)}</p>`))
+  return {
+    subject,
+    text: textParts.join('\n\n') + '\n',
+    html: `<!doctype html><html><body>${htmlParagraphs.join('')}</body></html>`
+  }
+}
+
+/** "45 minutes", "1 hour", "48 hours" */
+function hours (seconds: number): string {
+  if (seconds < 3600) {
+    const m = Math.max(1, Math.round(seconds / 60))
+    return m === 1 ? '1 minute' : `${m} minutes`
+  }
+  const h = Math.round(seconds / 360) / 10
+  return h === 1 ? '1 hour' : `${h} hours`
+}
+
+export const templates = {
+  welcome: (a: { name: string | null, verifyUrl: string, ttlSeconds: number }) => compose(
+    'Welcome! Please verify your email',
+    a.name,
+    ['Your account has been created. Please confirm that this address is yours.'],
+    { label: 'Verify your email', url: a.verifyUrl },
+    [`The link is valid for ${hours(a.ttlSeconds)}. If you did not sign up, ignore this email.`]),
+
+  verify_email: (a: { name: string | null, verifyUrl: string, ttlSeconds: number }) => compose(
+    'Verify your email',
+    a.name,
+    ['Please confirm that this address is yours.'],
+    { label: 'Verify your email', url: a.verifyUrl },
+    [`The link is valid for ${hours(a.ttlSeconds)}. If you did not ask for it, ignore this email.`]),
+
+  password_reset: (a: { name: string | null, resetUrl: string, ttlSeconds: number }) => compose(
+    'Reset your password',
+    a.name,
+    ['Someone (hopefully you) asked to reset the password of your account.'],
+    { label: 'Choose a new password', url: a.resetUrl },
+    [`The link is valid for ${hours(a.ttlSeconds)} and works once. If you did not ask for it, ignore this email: your password stays as it is.`]),
+
+  password_changed: (a: { name: string | null, forgotUrl: string }) => compose(
+    'Your password was changed',
+    a.name,
+    ['The password of your account was just changed, and every session was signed out.',
+      'If this wasn\'t you, reset your password right away and review your account.'],
+    { label: 'Reset your password', url: a.forgotUrl }),
+
+  email_verified: (a: { name: string | null }) => compose(
+    'Your email is verified',
+    a.name,
+    ['Thank you: your email address is now verified.']),
+
+  account_exists: (a: { forgotUrl: string }) => compose(
+    'You already have an account',
+    null,
+    ['Someone (hopefully you) tried to sign up with this address, but it already has an account.',
+      'If you forgot your password, you can reset it.'],
+    { label: 'Reset your password', url: a.forgotUrl },
+    ['If this wasn\'t you, you can ignore this email.']),
+
+  username_taken: (a: { username: string }) => compose(
+    'Finish signing up',
+    null,
+    [`Someone (hopefully you) tried to sign up with this address and the username "${a.username}", which is already taken.`,
+      'Please sign up again with another username. If this wasn\'t you, ignore this email.'])
+} satisfies Record<TemplateName, (args: never) => RenderedMail>

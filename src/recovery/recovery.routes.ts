@@ -1,0 +1,79 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyRequest } from 'fastify'
+import type { ClientInfo } from '../auth/auth.service.js'
+import { type Authenticate, authOf } from '../http/authenticate.js'
+import { type AuthRateLimits, limitForgotPassword } from '../http/rate-limit.js'
+import { errorResponses, MessageResponse } from '../http/schemas.js'
+import { normalizeEmail } from '../users/users.mapper.js'
+import { User } from '../users/users.schemas.js'
+import type { RecoveryService } from './recovery.service.js'
+import { ForgotPasswordBody, ResetPasswordBody, VerifyEmailBody } from './recovery.schemas.js'
+
+export interface RecoveryRoutesOptions {
+  recovery: RecoveryService
+  authenticate: Authenticate
+  rateLimits: AuthRateLimits
+}
+
+const tags = ['auth']
+
+function clientOf (request: FastifyRequest): ClientInfo {
+  return { ip: request.ip ?? null, userAgent: request.headers['user-agent'] ?? null }
+}
+
+export const FORGOT_PASSWORD_MESSAGE = 'If an account with that email exists, a password reset link has been sent'
+export const RESEND_VERIFICATION_MESSAGE = 'If your email is not verified yet, a new verification link has been sent'
+
+export const recoveryRoutes: FastifyPluginAsyncTypebox<RecoveryRoutesOptions> = async (app, { recovery, authenticate, rateLimits }) => {
+  app.post('/forgot-password', {
+    schema: {
+      tags,
+      summary: 'Email a password reset link (same answer whether or not the account exists)',
+      operationId: 'forgotPassword',
+      body: ForgotPasswordBody,
+      response: { 200: MessageResponse, ...errorResponses(422, 429) }
+    }
+  }, async (request) => {
+    // Unknown emails are counted exactly like known ones: the 429 reveals nothing either.
+    await limitForgotPassword(rateLimits, request.ip, normalizeEmail(request.body.email))
+    await recovery.forgotPassword(request.body.email)
+    return { message: FORGOT_PASSWORD_MESSAGE }
+  })
+
+  app.post('/reset-password', {
+    schema: {
+      tags,
+      summary: 'Set a new password with a reset token (ends every session)',
+      operationId: 'resetPassword',
+      body: ResetPasswordBody,
+      response: { 200: MessageResponse, ...errorResponses(400, 422, 429) }
+    }
+  }, async (request) => {
+    await recovery.resetPassword(request.body.token, request.body.new_password, clientOf(request))
+    return { message: 'Password reset successfully' }
+  })
+
+  app.post('/verify-email', {
+    schema: {
+      tags,
+      summary: 'Verify the email address with the emailed token',
+      operationId: 'verifyEmail',
+      body: VerifyEmailBody,
+      response: { 200: User, ...errorResponses(400, 422, 429) }
+    }
+  }, async (request) => recovery.verifyEmail(request.body.token, clientOf(request)))
+
+  app.post('/resend-verification', {
+    onRequest: authenticate,
+    schema: {
+      tags,
+      summary: 'Email a new verification link',
+      operationId: 'resendVerification',
+      security: [{ bearer: [] }],
+      response: { 202: MessageResponse, ...errorResponses(401, 403, 429) }
+    }
+  }, async (request, reply) => {
+    await recovery.resendVerification(authOf(request).user.id)
+    return reply.code(202).send({ message: RESEND_VERIFICATION_MESSAGE })
+  })
+}

@@ -1,0 +1,25 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { sql } from 'kysely'
+import { createDb } from '../../src/db/create-db.js'
+import { migrateDown, migrateToLatest } from '../../src/db/migrate.js'
+import { createTestDatabaseUrl, usePostgres } from '../helpers/test-db.js'
+
+test('the mail migration runs up, down and up again', async (t) => {
+  const handle = createDb(await createTestDatabaseUrl(t))
+  t.after(() => handle.close())
+  await migrateToLatest(handle.db)
+  // On PostgreSQL, Kysely's introspection reads every schema (and trips over schemas dropped
+  // meanwhile by parallel runs): list this database's own tables from the catalog instead.
+  const tables = async () => usePostgres
+    ? (await sql<{ name: string }>`select tablename as name from pg_catalog.pg_tables where schemaname = current_schema()`.execute(handle.db)).rows.map((r) => r.name)
+    : (await handle.db.introspection.getTables()).map((table) => table.name)
+  assert.ok((await tables()).includes('mail_outbox'))
+  const down = await migrateDown(handle.db)
+  assert.deepEqual(down.map((r) => [r.migrationName, r.status]), [['0003_mail', 'Success']])
+  assert.ok(!(await tables()).includes('mail_outbox'))
+  assert.ok(!(await tables()).includes('one_time_tokens'))
+  const up = await migrateToLatest(handle.db)
+  assert.deepEqual(up.map((r) => r.migrationName), ['0003_mail'])
+  assert.ok((await tables()).includes('one_time_tokens'))
+})
