@@ -17,10 +17,11 @@ import { registerOpenApi } from './http/openapi.js'
 import { ErrorResponse } from './http/schemas.js'
 import { createValidatorCompiler } from './http/validation.js'
 import { type Clock, systemClock } from './lib/clock.js'
-import { createSessionLiveness } from './sessions/session-liveness.js'
+import { createSessionLiveness, type SessionLiveness } from './sessions/session-liveness.js'
 import { sql } from 'kysely'
 import { createTokenSigner } from './tokens/jwt.js'
 import { createRedis } from './kv/redis.js'
+import { createRedisSessionLiveness } from './sessions/redis-session-liveness.js'
 
 export interface AppOverrides {
   clock?: Clock
@@ -74,7 +75,20 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   const hasher = overrides.hasher ?? createArgon2Hasher(config.password.argon2)
   preloadPasswordPolicy()
   const signer = await createTokenSigner({ db, config, clock })
-  const liveness = createSessionLiveness({ db, clock, ttlMs: config.sessionCacheTtlMs })
+  const localLiveness = createSessionLiveness({ db, clock, ttlMs: config.sessionCacheTtlMs })
+  let liveness: SessionLiveness = localLiveness
+  if (redis && config.redisUrl) {
+    // Revocations reach every instance through pub/sub on a connection of its own.
+    const shared = createRedisSessionLiveness({
+      local: localLiveness,
+      publisher: redis,
+      subscriber: createRedis(config.redisUrl),
+      channel: `${config.redisKeyPrefix}revocations`,
+      log: app.log
+    })
+    app.addHook('onClose', async () => { await shared.close() })
+    liveness = shared
+  }
   const authenticate = createAuthenticate({ signer, liveness })
   const auth = createAuthService({ db, config, clock, hasher, signer, liveness })
 

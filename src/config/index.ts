@@ -40,6 +40,8 @@ export interface Config {
    * unseen when no shared invalidation channel (Redis) exists.
    */
   readonly sessionCacheTtlMs: number
+  /** Prefix of every Redis key and channel, so deployments (and tests) can share one Redis. */
+  readonly redisKeyPrefix: string
 }
 
 export class ConfigError extends Error {
@@ -194,7 +196,8 @@ export function loadConfig (env: Env = process.env): Config {
     // SQLite is one process's database, so the cache can trust its own invalidations. With
     // PostgreSQL other instances may revoke sessions: without Redis to tell us, never cache.
     sessionCacheTtlMs: integer(env, 'SESSION_CACHE_TTL_MS',
-      databaseUrlValue.startsWith('sqlite:') || redisUrl ? 60_000 : 0, 0, 3_600_000)
+      databaseUrlValue.startsWith('sqlite:') || redisUrl ? 60_000 : 0, 0, 3_600_000),
+    redisKeyPrefix: read(env, 'REDIS_KEY_PREFIX') ?? 'authd:'
   }
   return deepFreeze(config)
 }

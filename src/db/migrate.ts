@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, type MigrationResult, Migrator } from 'kysely'
+import { type Kysely, type Migration, type MigrationResult, Migrator, PostgresAdapter, sql } from 'kysely'
 import * as m0001 from './migrations/0001_core.js'
 import * as m0002 from './migrations/0002_audit_events.js'
 
@@ -11,8 +11,16 @@ export const migrations: Record<string, Migration> = {
   '0002_audit_events': m0002
 }
 
-function migrator (db: Kysely<any>): Migrator {
-  return new Migrator({ db, provider: { getMigrations: async () => migrations } })
+async function migrator (db: Kysely<any>): Promise<Migrator> {
+  // Kysely looks for its bookkeeping tables in every schema unless told which one: on a
+  // PostgreSQL database holding several schemas (one per tenant or per test) it would find
+  // another schema's and never create its own. Pin it to the schema this connection uses.
+  let migrationTableSchema: string | undefined
+  if (db.getExecutor().adapter instanceof PostgresAdapter) {
+    const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db)
+    migrationTableSchema = rows[0]?.schema
+  }
+  return new Migrator({ db, provider: { getMigrations: async () => migrations }, ...(migrationTableSchema ? { migrationTableSchema } : {}) })
 }
 
 function unwrap (results: { error?: unknown, results?: MigrationResult[] }): MigrationResult[] {
@@ -22,9 +30,9 @@ function unwrap (results: { error?: unknown, results?: MigrationResult[] }): Mig
 
 /** Brings the schema to the latest version; safe to call from several instances at once (Kysely locks). */
 export async function migrateToLatest (db: Kysely<any>): Promise<MigrationResult[]> {
-  return unwrap(await migrator(db).migrateToLatest())
+  return unwrap(await (await migrator(db)).migrateToLatest())
 }
 
 export async function migrateDown (db: Kysely<any>): Promise<MigrationResult[]> {
-  return unwrap(await migrator(db).migrateDown())
+  return unwrap(await (await migrator(db)).migrateDown())
 }
