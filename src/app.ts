@@ -22,6 +22,7 @@ import { sql } from 'kysely'
 import { createTokenSigner } from './tokens/jwt.js'
 import { createRedis } from './kv/redis.js'
 import { createRedisSessionLiveness } from './sessions/redis-session-liveness.js'
+import { registerHttpMetrics } from './metrics/metrics.js'
 
 export interface AppOverrides {
   clock?: Clock
@@ -93,6 +94,7 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   const auth = createAuthService({ db, config, clock, hasher, signer, liveness })
 
   app.decorateRequest('auth', null)
+  registerHttpMetrics(app)
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
   })
