@@ -5,6 +5,7 @@
 //
 //   npm run bench                        SQLite (fresh file)
 //   npm run bench -- --postgres [URL]    PostgreSQL (fresh schema in URL's database)
+//   npm run bench -- --redis [URL]       with Redis (shared revocation channel), as several instances run
 //   options: --duration S (10)  --warmup S (3)  --connections N (10)  --users N (1000000)
 //            --only me,signin,...  --profile (server writes a .cpuprofile into bench/results/)
 import { type ChildProcess, spawn } from 'node:child_process'
@@ -24,6 +25,7 @@ import { measureProcess, memoryMib } from './process-stats.js'
 
 interface Options {
   postgres: string | undefined
+  redis: string | undefined
   duration: number
   warmup: number
   connections: number
@@ -33,7 +35,7 @@ interface Options {
 }
 
 function parseOptions (argv: string[]): Options {
-  const options: Options = { postgres: undefined, duration: 10, warmup: 3, connections: 10, users: 1_000_000, only: undefined, profile: false }
+  const options: Options = { postgres: undefined, redis: undefined, duration: 10, warmup: 3, connections: 10, users: 1_000_000, only: undefined, profile: false }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
     const next = (): string => {
@@ -43,6 +45,8 @@ function parseOptions (argv: string[]): Options {
     }
     if (arg === '--postgres') {
       options.postgres = argv[i + 1]?.startsWith('postgres') ? argv[++i] : 'postgres://postgres@127.0.0.1:5432/test'
+    } else if (arg === '--redis') {
+      options.redis = argv[i + 1]?.startsWith('redis') ? argv[++i] : 'redis://127.0.0.1:6379'
     } else if (arg === '--duration') options.duration = Number(next())
     else if (arg === '--warmup') options.warmup = Number(next())
     else if (arg === '--connections') options.connections = Number(next())
@@ -247,7 +251,9 @@ async function serviceRun (): Promise<void> {
     // glibc gives each thread its own malloc arena, and each pool thread's arena keeps the
     // argon2 block (19 MiB) it freed: the pool ends up holding one per thread. One arena keeps
     // only as many blocks as hashes ever ran at once (README: "Memory").
-    MALLOC_ARENA_MAX: '1'
+    MALLOC_ARENA_MAX: '1',
+    // A prefix of this run's own: the Redis may be shared.
+    ...(options.redis ? { REDIS_URL: options.redis, REDIS_KEY_PREFIX: `bench-${Date.now().toString(36)}:` } : {})
   }
   // The service validates its environment the same way: fail here, before starting anything.
   loadConfig(serviceEnv)
@@ -396,7 +402,7 @@ await serviceRun()
 if (needsCeilings) await ceilingsRun('after')
 computeRatios()
 
-const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${options.postgres ? 'PostgreSQL' : 'SQLite'}`
+const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${options.postgres ? 'PostgreSQL' : 'SQLite'}${options.redis ? ' + Redis' : ''}`
 const table = printTable()
 const settings = `${options.connections} connections, ${options.warmup} s warm-up + ${options.duration} s measured per scenario, RATE_LIMITS=off, LOG_LEVEL=warn, UV_THREADPOOL_SIZE=${threadPool}, MALLOC_ARENA_MAX=1, argon2id m=${argon2Env.ARGON2_MEMORY_KIB} KiB t=${argon2Env.ARGON2_TIME_COST} p=${argon2Env.ARGON2_PARALLELISM}`
 console.log(`\n${machine}\n${settings}\n\n${table}\n`)
