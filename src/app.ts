@@ -17,7 +17,7 @@ import { registerOpenApi } from './http/openapi.js'
 import { ErrorResponse } from './http/schemas.js'
 import { createValidatorCompiler } from './http/validation.js'
 import { type Clock, systemClock } from './lib/clock.js'
-import { createSessionLiveness } from './sessions/session-liveness.js'
+import { createSessionLiveness, type SessionLiveness } from './sessions/session-liveness.js'
 import { sql } from 'kysely'
 import { createTokenSigner } from './tokens/jwt.js'
 import { scheduleKeyMaintenance } from './tokens/key-rotation.js'
@@ -43,6 +43,9 @@ import { createSmtpMailer } from './mail/smtp-mailer.js'
 import { createRecoveryService } from './recovery/recovery.service.js'
 import { recoveryRoutes } from './recovery/recovery.routes.js'
 import { deleteDeadTokens } from './recovery/one-time-tokens.repository.js'
+import { createRedisSessionLiveness } from './sessions/redis-session-liveness.js'
+import { registerHttpMetrics, registerOutboxDepth } from './metrics/metrics.js'
+import { outboxStats } from './mail/outbox.repository.js'
 
 export interface AppOverrides {
   clock?: Clock
@@ -115,7 +118,20 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   const signer = await createTokenSigner({ db, config, clock })
   const stopKeyMaintenance = scheduleKeyMaintenance({ db, config, clock, signer, log: app.log })
   app.addHook('onClose', async () => { stopKeyMaintenance() })
-  const liveness = createSessionLiveness({ db, clock, ttlMs: config.sessionCacheTtlMs, externalChangeCounter: database.externalChangeCounter })
+  const localLiveness = createSessionLiveness({ db, clock, ttlMs: config.sessionCacheTtlMs, externalChangeCounter: database.externalChangeCounter })
+  let liveness: SessionLiveness = localLiveness
+  if (redis && config.redisUrl) {
+    // Revocations reach every instance through pub/sub on a connection of its own.
+    const shared = createRedisSessionLiveness({
+      local: localLiveness,
+      publisher: redis,
+      subscriber: createRedis(config.redisUrl),
+      channel: `${config.redisKeyPrefix}revocations`,
+      log: app.log
+    })
+    app.addHook('onClose', async () => { await shared.close() })
+    liveness = shared
+  }
   const authenticate = createAuthenticate({ signer, liveness })
   const audit = createAuditLog({ db, clock, log: app.log, retentionDays: config.audit.retentionDays })
   const auditRetention = scheduleAuditRetention(audit, app.log)
@@ -144,12 +160,16 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
     housekeeping: [(before) => deleteDeadTokens(db, before)]
   })
   app.addHook('onReady', async () => { outboxSender.start() })
+  // Read only when /metrics is scraped.
+  const stopOutboxDepth = registerOutboxDepth(async () => (await outboxStats(db, clock.now())).pending)
+  app.addHook('onClose', async () => { stopOutboxDepth() })
   app.addHook('onClose', async () => {
     await outboxSender.stop()
     await mailer.close()
   })
 
   app.decorateRequest('auth', null)
+  registerHttpMetrics(app)
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
   })

@@ -2,7 +2,8 @@ import { AuditEvents, type AuditLog } from '../audit/audit.service.js'
 import type { Config } from '../config/index.js'
 import type { Db } from '../db/database.js'
 import { uniqueViolationColumn } from '../db/errors.js'
-import { Errors } from '../http/errors.js'
+import { AppError, Errors } from '../http/errors.js'
+import { signinAttempts } from '../metrics/metrics.js'
 import { addSeconds, type Clock, toIso } from '../lib/clock.js'
 import { constantTimeEqual, newId, randomToken, sha256 } from '../lib/crypto.js'
 import type { SessionLiveness } from '../sessions/session-liveness.js'
@@ -215,8 +216,15 @@ export function createAuthService (deps: AuthServiceDeps) {
     },
 
     async signin (email: string, password: string, client: ClientInfo): Promise<IssuedTokens> {
-      const user = await service.authenticate(email, password, client)
+      let user: UserRow
+      try {
+        user = await service.authenticate(email, password, client)
+      } catch (error) {
+        if (error instanceof AppError) signinAttempts.inc({ outcome: error.code })
+        throw error
+      }
       const tokens = await startSession(db, toUser(user), client)
+      signinAttempts.inc({ outcome: 'success' })
       await audit(AuditEvents.signinSuccess, user.id, client)
       return tokens
     },

@@ -1,5 +1,7 @@
+import { availableParallelism } from 'node:os'
 import argon2 from 'argon2'
 import bcrypt from 'bcryptjs'
+import { createConcurrencyLimit } from '../lib/concurrency-limit.js'
 import { randomToken } from '../lib/crypto.js'
 
 export interface PasswordHasher {
@@ -50,17 +52,22 @@ export function normalizePassword (password: string): string {
  * blocks the event loop. Parameters live inside each hash, so raising them later upgrades
  * users one sign-in at a time.
  */
-export function createArgon2Hasher (params: Argon2Params): PasswordHasher {
+export function createArgon2Hasher (params: Argon2Params, concurrency = availableParallelism()): PasswordHasher {
   const options = { type: argon2.argon2id as 0 | 1 | 2, memoryCost: params.memoryKib, timeCost: params.timeCost, parallelism: params.parallelism }
   let dummyHash: Promise<string> | undefined
+  // One hash per core at most. More in flight cannot hash faster (the work is CPU-bound), but
+  // each holds its memory cost (19 MiB by default) and a pool thread: queued here instead,
+  // they leave the thread pool to file and DNS work, keep memory bounded, and give the event
+  // loop fewer busy threads to compete with for the cores.
+  const limit = createConcurrencyLimit(Math.max(1, concurrency))
 
   const hasher: PasswordHasher = {
-    hash: (password) => argon2.hash(normalizePassword(password), options),
+    hash: (password) => limit(() => argon2.hash(normalizePassword(password), options)),
     async verify (hash, password) {
       if (hash.startsWith('$2')) return verifyBcrypt(hash, password)
       if (!hash.startsWith('$argon2')) return false
       try {
-        return await argon2.verify(hash, normalizePassword(password))
+        return await limit(() => argon2.verify(hash, normalizePassword(password)))
       } catch {
         return false
       }

@@ -24,7 +24,7 @@ export interface Config {
     readonly forgotPasswordPerEmail: RateRule
     readonly forgotPasswordPerIp: RateRule
   }
-  /** Namespace of this deployment's keys in a shared Redis. */
+  /** Prefix of every Redis key and channel, so deployments (and tests) can share one Redis. */
   readonly redisKeyPrefix: string
   /**
    * A new signing key is made when the newest is this many days old (0: only by command,

@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3'
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
 import pg from 'pg'
 import type { Database, Db, Dialect } from './database.js'
+import { withStatementCache } from './sqlite-statement-cache.js'
 
 export interface DatabaseHandle {
   db: Db
@@ -29,7 +30,7 @@ export function createDb (url: string): DatabaseHandle {
     sqlite.pragma('synchronous = NORMAL')
     sqlite.pragma('foreign_keys = ON')
     sqlite.pragma('busy_timeout = 5000')
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) })
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) })
     const dataVersion = sqlite.prepare('PRAGMA data_version').pluck()
     return { db, dialect: 'sqlite', close: () => db.destroy(), externalChangeCounter: () => dataVersion.get() as number }
   }

@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Config, RateRule } from '../config/index.js'
 import type { CounterHit, KeyValueStore } from '../kv/kv.js'
 import { sha256 } from '../lib/crypto.js'
+import { rateLimitHits } from '../metrics/metrics.js'
 import { AppError } from './errors.js'
 
 /** 429 `rate_limited`; `firstInWindow` is true only for the refusal that crossed the limit. */
@@ -55,7 +56,10 @@ export function createRateLimiter (store: KeyValueStore, name: string, rule: Rat
     rule,
     async hit (key) {
       const hit = await store.increment(counterKey(name, key), windowMs)
-      if (hit.count > rule.limit) refuse(hit)
+      if (hit.count > rule.limit) {
+        rateLimitHits.inc({ limit: name })
+        refuse(hit)
+      }
     },
     async reset (key) {
       await store.delete(counterKey(name, key))
