@@ -43,7 +43,7 @@ import { createSmtpMailer } from './mail/smtp-mailer.js'
 import { createRecoveryService } from './recovery/recovery.service.js'
 import { recoveryRoutes } from './recovery/recovery.routes.js'
 import { deleteDeadTokens } from './recovery/one-time-tokens.repository.js'
-import { createRedisSessionLiveness } from './sessions/redis-session-liveness.js'
+import { createRedisSessionLiveness, revocationChannel } from './sessions/redis-session-liveness.js'
 import { registerHttpMetrics, registerOutboxDepth } from './metrics/metrics.js'
 import { outboxStats } from './mail/outbox.repository.js'
 
@@ -120,17 +120,19 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   app.addHook('onClose', async () => { stopKeyMaintenance() })
   const localLiveness = createSessionLiveness({ db, clock, ttlMs: config.sessionCacheTtlMs, externalChangeCounter: database.externalChangeCounter })
   let liveness: SessionLiveness = localLiveness
+  let revocationChannelUp: (() => boolean) | undefined
   if (redis && config.redisUrl) {
     // Revocations reach every instance through pub/sub on a connection of its own.
     const shared = createRedisSessionLiveness({
       local: localLiveness,
       publisher: redis,
       subscriber: createRedis(config.redisUrl),
-      channel: `${config.redisKeyPrefix}revocations`,
+      channel: revocationChannel(config.redisKeyPrefix),
       log: app.log
     })
     app.addHook('onClose', async () => { await shared.close() })
     liveness = shared
+    revocationChannelUp = shared.trusted
   }
   const authenticate = createAuthenticate({ signer, liveness })
   const audit = createAuditLog({ db, clock, log: app.log, retentionDays: config.audit.retentionDays })
@@ -207,7 +209,11 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   await app.register(healthRoutes, {
     readinessChecks: {
       database: () => sql`select 1`.execute(db),
-      ...(redis ? { redis: () => redis.ping() } : {})
+      ...(redis ? { redis: () => redis.ping() } : {}),
+      // Still serving while it is down (from the database), but no longer at full speed.
+      ...(revocationChannelUp
+        ? { revocations: async () => { if (!revocationChannelUp()) throw new Error('revocation channel not subscribed') } }
+        : {})
     }
   })
   await app.register(authRoutes, { prefix: '/api/v1/auth', config, auth, authenticate, rateLimits, audit })

@@ -15,6 +15,8 @@ import { migrateDown, migrateToLatest } from '../db/migrate.js'
 import { AppError } from '../http/errors.js'
 import { systemClock } from '../lib/clock.js'
 import { createSessionLiveness } from '../sessions/session-liveness.js'
+import { createRevocationPublisher, revocationChannel } from '../sessions/redis-session-liveness.js'
+import { createRedis } from '../kv/redis.js'
 import { createValidatorCompiler } from '../http/validation.js'
 import { CreateUserBody, type UserDto } from '../users/users.schemas.js'
 import { type Actor, createUsersService, type UsersService } from '../users/users.service.js'
@@ -125,11 +127,26 @@ async function run (command: string, positionals: string[], options: Options, co
   const { db } = database
   const clock = systemClock
   const hasher = createArgon2Hasher(config.password.argon2)
-  // No cache in a one-shot process; a running server learns of the changes from the database
-  // (see README: Administration).
-  const liveness = createSessionLiveness({ db, clock, ttlMs: 0 })
+  // No cache in a one-shot process. Running servers learn of its changes from the database
+  // (SQLite: they notice another process wrote the file; PostgreSQL without Redis: they do not
+  // cache) or, with Redis, from the revocation channel this publishes on.
+  const local = createSessionLiveness({ db, clock, ttlMs: 0 })
+  const redis = config.redisUrl ? createRedis(config.redisUrl) : undefined
+  redis?.on('error', () => {}) // reported through the publisher's onError
+  const liveness = redis
+    ? createRevocationPublisher(local, redis, revocationChannel(config.redisKeyPrefix), () => {
+      process.stderr.write('Warning: could not reach Redis to tell running servers; their session caches expire within SESSION_CACHE_TTL_MS\n')
+    })
+    : local
   const users = createUsersService({ db, config, clock, hasher, liveness })
+  try {
+    await runCommand(command, positionals, options, users)
+  } finally {
+    redis?.disconnect()
+  }
+}
 
+async function runCommand (command: string, positionals: string[], options: Options, users: UsersService): Promise<void> {
   switch (command) {
     case 'create-user': {
       if (!options.email || !options.username) throw new CliError('create-user needs --email and --username', 2)

@@ -128,3 +128,33 @@ export function createRedisSessionLiveness (deps: RedisSessionLivenessDeps): Red
     }
   }
 }
+
+/**
+ * For a process that changes users but serves no requests (the operator CLI): its revocations
+ * are written to the database, then published on the channel the servers listen to, so their
+ * caches drop the affected sessions at once.
+ */
+export function createRevocationPublisher (local: SessionLiveness, publisher: Redis, channel: string, onError: (error: unknown) => void): SessionLiveness {
+  async function publish (kind: 'session' | 'user', id: string): Promise<void> {
+    // The database change stands either way. Servers whose subscription is down do not trust
+    // their caches, so a lost message matters only for a server that is subscribed while
+    // this process cannot reach Redis: reported, not fatal.
+    await publisher.publish(channel, JSON.stringify({ kind, id, nonce: randomUUID() })).catch(onError)
+  }
+  return {
+    check: (sessionId) => local.check(sessionId),
+    async forgetSession (sessionId) {
+      await local.forgetSession(sessionId)
+      await publish('session', sessionId)
+    },
+    async forgetUser (userId) {
+      await local.forgetUser(userId)
+      await publish('user', userId)
+    }
+  }
+}
+
+/** The channel of a deployment's revocation broadcasts. */
+export function revocationChannel (redisKeyPrefix: string): string {
+  return `${redisKeyPrefix}revocations`
+}

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { test } from 'node:test'
@@ -12,10 +13,10 @@ const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
 interface CliResult { code: number | null, stdout: string, stderr: string }
 
 /** Runs the real CLI as a child process, stdin piped (never a terminal). */
-function cli (databaseUrl: string, args: string[], input = ''): Promise<CliResult> {
+function cli (databaseUrl: string, args: string[], input = '', env: Record<string, string> = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-      env: { PATH: process.env.PATH, ...TEST_ENV, DATABASE_URL: databaseUrl },
+      env: { PATH: process.env.PATH, ...TEST_ENV, ...env, DATABASE_URL: databaseUrl },
       stdio: ['pipe', 'pipe', 'pipe']
     })
     let stdout = ''
@@ -103,7 +104,8 @@ test('cli: set-password, deactivate/activate, promote/demote, list and search ac
   assert.match((await cli(url, ['promote', email])).stdout, /role=admin active=true superuser=true/)
   const promoted = await signIn(app, email, newPassword)
   assert.equal((await app.inject({ method: 'GET', url: '/api/v1/users', headers: promoted.headers })).statusCode, 200)
-  assert.match((await cli(url, ['demote', email])).stdout, /role=member active=true superuser=false/)
+  const demotedOut = await cli(url, ['demote', email])
+  assert.match(demotedOut.stdout, /role=member active=true superuser=false/, demotedOut.stderr)
   const demoted = await signIn(app, email, newPassword)
   assert.equal((await app.inject({ method: 'GET', url: '/api/v1/users', headers: demoted.headers })).statusCode, 403)
 
@@ -121,4 +123,24 @@ test('cli: set-password, deactivate/activate, promote/demote, list and search ac
   const emails = JSON.parse(all.stdout).items.map((u: { email: string }) => u.email)
   assert.deepEqual(emails, [adminEmail, email].sort().reverse())
   assert.equal(JSON.parse((await cli(url, ['list', '--inactive', '--json'])).stdout).total, 0)
+})
+
+test('cli with REDIS_URL: a running server with a warm session cache refuses a deactivated user at once', async (t) => {
+  const url = await createTestDatabaseUrl(t)
+  const redisEnv = { REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', REDIS_KEY_PREFIX: `cli-test-${randomBytes(6).toString('hex')}:` }
+  const app = await buildTestApp(t, { DATABASE_URL: url, ...redisEnv })
+  // Ready includes "subscribed to the revocation channel": before that, nothing is cached.
+  for (let attempt = 0; (await app.inject({ method: 'GET', url: '/readyz' })).statusCode !== 200; attempt++) {
+    assert.ok(attempt < 100, 'the app never became ready')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  const email = uniqueEmail('dave')
+  assert.equal((await cli(url, ['create-user', '--email', email, '--username', `dave_${randomBytes(3).toString('hex')}`], `${PASSWORD}\n`, redisEnv)).code, 0)
+  const dave = await signIn(app, email, PASSWORD)
+  assert.equal((await app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: dave.headers })).statusCode, 200, 'session now cached as live')
+  const result = await cli(url, ['deactivate', email], '', redisEnv)
+  assert.equal(result.code, 0, result.stderr)
+  assert.equal(result.stderr, '')
+  const after = await app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: dave.headers })
+  assert.equal(after.statusCode, 401)
 })
