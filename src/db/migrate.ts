@@ -30,9 +30,23 @@ function unwrap (results: { error?: unknown, results?: MigrationResult[] }): Mig
   return results.results ?? []
 }
 
+/**
+ * Kysely's migrator lists the tables of every schema first; a schema dropped meanwhile (another
+ * test file's, or a tenant's) fails that listing with 3F000 invalid_schema_name. Try again.
+ */
+async function retryingSchemaRace (run: () => Promise<MigrationResult[]>): Promise<MigrationResult[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run()
+    } catch (error) {
+      if (attempt >= 5 || (error as { code?: unknown }).code !== '3F000') throw error
+    }
+  }
+}
+
 /** Brings the schema to the latest version; safe to call from several instances at once (Kysely locks). */
 export async function migrateToLatest (db: Kysely<any>): Promise<MigrationResult[]> {
-  return unwrap(await (await migrator(db)).migrateToLatest())
+  return retryingSchemaRace(async () => unwrap(await (await migrator(db)).migrateToLatest()))
 }
 
 export async function migrateDown (db: Kysely<any>): Promise<MigrationResult[]> {
