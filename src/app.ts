@@ -128,8 +128,8 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
     }
   })
   await app.register(authRoutes, { prefix: '/api/v1/auth', config, auth, authenticate })
-  await app.register(usersRoutes, { prefix: '/api/v1/users', users, authenticate })
-  await app.register(rolesRoutes, { prefix: '/api/v1/roles', roles, authenticate })
+  await app.register(usersRoutes, { prefix: '/api/v1/users', config, users, authenticate })
+  await app.register(rolesRoutes, { prefix: '/api/v1/roles', config, roles, authenticate })
 
   app.get('/.well-known/jwks.json', {
     schema: { tags: ['operations'], summary: 'Public keys that verify access tokens', operationId: 'jwks' }

@@ -2,12 +2,15 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { Authenticate } from '../http/authenticate.js'
 import { requireSuperuser } from '../http/authorize.js'
+import type { Config } from '../config/index.js'
 import { errorResponses } from '../http/schemas.js'
+import { createAdminCsrfGuard } from '../users/admin-csrf.js'
 import { actorOf } from '../users/users.routes.js'
 import { CreateRoleBody, Role } from './roles.schemas.js'
 import type { RolesService } from './roles.service.js'
 
 export interface RolesRoutesOptions {
+  config: Pick<Config, 'allowedOrigins'>
   roles: RolesService
   authenticate: Authenticate
 }
@@ -15,10 +18,11 @@ export interface RolesRoutesOptions {
 const tags = ['admin']
 const security: Array<Record<string, string[]>> = [{ bearer: [] }, { cookie: [] }]
 
-export const rolesRoutes: FastifyPluginAsyncTypebox<RolesRoutesOptions> = async (app, { roles, authenticate }) => {
+export const rolesRoutes: FastifyPluginAsyncTypebox<RolesRoutesOptions> = async (app, { config, roles, authenticate }) => {
   // As for the user admin API: superuser check before validation.
   app.addHook('onRequest', authenticate)
   app.addHook('onRequest', requireSuperuser)
+  app.addHook('onRequest', createAdminCsrfGuard(config))
 
   app.get('/', {
     schema: { tags, summary: 'List roles', operationId: 'listRoles', security, response: { 200: Type.Array(Role), ...errorResponses(401, 403) } }

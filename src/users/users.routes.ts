@@ -3,11 +3,14 @@ import { Type } from '@sinclair/typebox'
 import type { FastifyRequest } from 'fastify'
 import { type Authenticate, authOf } from '../http/authenticate.js'
 import { requireSuperuser } from '../http/authorize.js'
+import type { Config } from '../config/index.js'
 import { errorResponses } from '../http/schemas.js'
+import { createAdminCsrfGuard } from './admin-csrf.js'
 import { CreateUserBody, ListUsersQuery, UpdateUserBody, User, UserList, UserParams } from './users.schemas.js'
 import type { Actor, UsersService } from './users.service.js'
 
 export interface UsersRoutesOptions {
+  config: Pick<Config, 'allowedOrigins'>
   users: UsersService
   authenticate: Authenticate
 }
@@ -20,11 +23,12 @@ const tags = ['admin']
 const security: Array<Record<string, string[]>> = [{ bearer: [] }, { cookie: [] }]
 
 /** The admin API: superusers only. */
-export const usersRoutes: FastifyPluginAsyncTypebox<UsersRoutesOptions> = async (app, { users, authenticate }) => {
+export const usersRoutes: FastifyPluginAsyncTypebox<UsersRoutesOptions> = async (app, { config, users, authenticate }) => {
   // The superuser check runs before validation, so a non-superuser learns nothing about
   // these endpoints' inputs: every request of theirs is 403.
   app.addHook('onRequest', authenticate)
   app.addHook('onRequest', requireSuperuser)
+  app.addHook('onRequest', createAdminCsrfGuard(config))
 
   app.get('/', {
     schema: {
