@@ -5,7 +5,7 @@
  *
  *   npm run bench:admin                         # SQLite only
  *   BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test npm run bench:admin
- *   npm run bench:admin -- --users 100000 --runs 10
+ *   npm run bench:admin -- --users 100000 --runs 10 [--skip-sqlite] [--keep]
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -23,7 +23,8 @@ const { values: args } = parseArgs({
   options: {
     users: { type: 'string', default: '1000000' },
     runs: { type: 'string', default: '15' },
-    keep: { type: 'boolean', default: false }
+    keep: { type: 'boolean', default: false },
+    'skip-sqlite': { type: 'boolean', default: false }
   }
 })
 const USERS = Number(args.users)
@@ -108,14 +109,13 @@ async function measure (label: string, databaseUrl: string): Promise<Array<{ db:
 async function main (): Promise<void> {
   const rows = []
   const dir = mkdtempSync(join(tmpdir(), 'authd-bench-'))
-  try {
+  if (!args['skip-sqlite']) {
     const sqliteUrl = `sqlite:${join(dir, 'bench.db')}`
     process.stderr.write(`SQLite: seeding ${USERS} users\n`)
     await prepare('sqlite', sqliteUrl)
     rows.push(...await measure('sqlite', sqliteUrl))
-  } finally {
-    if (!args.keep) rmSync(dir, { recursive: true, force: true })
   }
+  if (!args.keep) rmSync(dir, { recursive: true, force: true })
 
   const postgresBase = process.env.BENCH_POSTGRES_URL
   if (postgresBase) {
