@@ -5,7 +5,7 @@
  *
  *   npm run bench:admin                         # SQLite only
  *   BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test npm run bench:admin
- *   npm run bench:admin -- --users 100000 --runs 10 [--skip-sqlite] [--keep]
+ *   npm run bench:admin -- --users 100000 --runs 10 [--skip-sqlite] [--keep] [--postgres-schema S]
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -24,7 +24,9 @@ const { values: args } = parseArgs({
     users: { type: 'string', default: '1000000' },
     runs: { type: 'string', default: '15' },
     keep: { type: 'boolean', default: false },
-    'skip-sqlite': { type: 'boolean', default: false }
+    'skip-sqlite': { type: 'boolean', default: false },
+    // Measure again on a schema seeded and kept (--keep) by an earlier run.
+    'postgres-schema': { type: 'string' }
   }
 })
 const USERS = Number(args.users)
@@ -119,18 +121,21 @@ async function main (): Promise<void> {
 
   const postgresBase = process.env.BENCH_POSTGRES_URL
   if (postgresBase) {
-    const schema = `bench_${Date.now().toString(36)}`
+    const reused = args['postgres-schema']
+    const schema = reused ?? `bench_${Date.now().toString(36)}`
     const admin = new pg.Client({ connectionString: postgresBase })
     await admin.connect()
-    await admin.query(`create schema ${schema}`)
+    if (!reused) await admin.query(`create schema ${schema}`)
     try {
       const url = new URL(postgresBase)
       url.searchParams.set('options', `-c search_path=${schema}`)
-      process.stderr.write(`PostgreSQL: seeding ${USERS} users in schema ${schema}\n`)
-      await prepare('postgres', url.toString())
+      if (!reused) {
+        process.stderr.write(`PostgreSQL: seeding ${USERS} users in schema ${schema}\n`)
+        await prepare('postgres', url.toString())
+      }
       rows.push(...await measure('postgres', url.toString()))
     } finally {
-      if (!args.keep) await admin.query(`drop schema ${schema} cascade`)
+      if (!args.keep && !reused) await admin.query(`drop schema ${schema} cascade`)
       await admin.end()
     }
   } else {

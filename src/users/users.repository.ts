@@ -78,7 +78,9 @@ function filtered (db: Db, query: Pick<UserListQuery, 'search' | 'isActive'>) {
 async function countMatching (db: Db, query: UserListQuery): Promise<number> {
   if (query.search === undefined || query.search === '') {
     let select = db.selectFrom('user_counts').select((eb) => eb.fn.sum<number | string | null>('count').as('count'))
-    if (query.isActive !== undefined) select = select.where('is_active', '=', query.isActive ? 1 : 0)
+    // Always through the primary key: the two rows are updated so often that the table's
+    // pages may hold many dead versions (e.g. after a bulk import), which a scan would read.
+    select = select.where('is_active', 'in', query.isActive === undefined ? [0, 1] : [query.isActive ? 1 : 0])
     const { count } = await select.executeTakeFirstOrThrow()
     return Number(count ?? 0)
   }
