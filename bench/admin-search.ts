@@ -5,7 +5,7 @@
  *
  *   npm run bench:admin                         # SQLite only
  *   BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test npm run bench:admin
- *   npm run bench:admin -- --users 100000 --runs 10
+ *   npm run bench:admin -- --users 100000 --runs 10 [--skip-sqlite] [--keep] [--postgres-schema S]
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -23,7 +23,10 @@ const { values: args } = parseArgs({
   options: {
     users: { type: 'string', default: '1000000' },
     runs: { type: 'string', default: '15' },
-    keep: { type: 'boolean', default: false }
+    keep: { type: 'boolean', default: false },
+    'skip-sqlite': { type: 'boolean', default: false },
+    // Measure again on a schema seeded and kept (--keep) by an earlier run.
+    'postgres-schema': { type: 'string' }
   }
 })
 const USERS = Number(args.users)
@@ -69,7 +72,8 @@ async function prepare (label: string, databaseUrl: string): Promise<void> {
     })
     process.stderr.write(`  ${label}: seeded in ${((performance.now() - started) / 1000).toFixed(1)} s\n`)
     // Fresh statistics, as a production database has (and PostgreSQL's visibility map).
-    if (handle.dialect === 'postgres') await sql`vacuum analyze users`.execute(handle.db)
+    // user_counts too: a million counter updates leave dead rows that autovacuum would clear.
+    if (handle.dialect === 'postgres') await sql`vacuum analyze users, user_counts`.execute(handle.db)
     else await sql`analyze`.execute(handle.db)
   } finally {
     await handle.close()
@@ -107,29 +111,31 @@ async function measure (label: string, databaseUrl: string): Promise<Array<{ db:
 async function main (): Promise<void> {
   const rows = []
   const dir = mkdtempSync(join(tmpdir(), 'authd-bench-'))
-  try {
+  if (!args['skip-sqlite']) {
     const sqliteUrl = `sqlite:${join(dir, 'bench.db')}`
     process.stderr.write(`SQLite: seeding ${USERS} users\n`)
     await prepare('sqlite', sqliteUrl)
     rows.push(...await measure('sqlite', sqliteUrl))
-  } finally {
-    if (!args.keep) rmSync(dir, { recursive: true, force: true })
   }
+  if (!args.keep) rmSync(dir, { recursive: true, force: true })
 
   const postgresBase = process.env.BENCH_POSTGRES_URL
   if (postgresBase) {
-    const schema = `bench_${Date.now().toString(36)}`
+    const reused = args['postgres-schema']
+    const schema = reused ?? `bench_${Date.now().toString(36)}`
     const admin = new pg.Client({ connectionString: postgresBase })
     await admin.connect()
-    await admin.query(`create schema ${schema}`)
+    if (!reused) await admin.query(`create schema ${schema}`)
     try {
       const url = new URL(postgresBase)
       url.searchParams.set('options', `-c search_path=${schema}`)
-      process.stderr.write(`PostgreSQL: seeding ${USERS} users in schema ${schema}\n`)
-      await prepare('postgres', url.toString())
+      if (!reused) {
+        process.stderr.write(`PostgreSQL: seeding ${USERS} users in schema ${schema}\n`)
+        await prepare('postgres', url.toString())
+      }
       rows.push(...await measure('postgres', url.toString()))
     } finally {
-      if (!args.keep) await admin.query(`drop schema ${schema} cascade`)
+      if (!args.keep && !reused) await admin.query(`drop schema ${schema} cascade`)
       await admin.end()
     }
   } else {

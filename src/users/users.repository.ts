@@ -78,7 +78,9 @@ function filtered (db: Db, query: Pick<UserListQuery, 'search' | 'isActive'>) {
 async function countMatching (db: Db, query: UserListQuery): Promise<number> {
   if (query.search === undefined || query.search === '') {
     let select = db.selectFrom('user_counts').select((eb) => eb.fn.sum<number | string | null>('count').as('count'))
-    if (query.isActive !== undefined) select = select.where('is_active', '=', query.isActive ? 1 : 0)
+    // Always through the primary key: the two rows are updated so often that the table's
+    // pages may hold many dead versions (e.g. after a bulk import), which a scan would read.
+    select = select.where('is_active', 'in', query.isActive === undefined ? [0, 1] : [query.isActive ? 1 : 0])
     const { count } = await select.executeTakeFirstOrThrow()
     return Number(count ?? 0)
   }
@@ -113,12 +115,23 @@ export async function listUsers (db: Db, query: UserListQuery): Promise<{ rows: 
   const take = Math.min(query.limit, total - query.offset)
   const reverse = query.offset > total / 2
   const direction = reverse === (query.order === 'asc') ? 'desc' : 'asc'
-  let select = filtered(db, query).select(`users.${pageKey} as key`)
-  for (const key of keys) select = select.orderBy(`users.${key}`, direction)
-  const page = await select
-    .limit(take)
-    .offset(reverse ? total - query.offset - take : query.offset)
-    .execute()
+  const skip = reverse ? total - query.offset - take : query.offset
+  let page: Array<{ key: string }>
+  if (query.search && db.getExecutor().adapter instanceof PostgresAdapter) {
+    // With a search, PostgreSQL estimates the matches poorly (~300 whatever the term) and, for
+    // a small LIMIT, would walk the sort index testing every row against the LIKEs: a second
+    // for a rare term. `offset 0` fences the search off as a subquery of its own, planned with
+    // the trigram indexes; its matches (already counted above) are then sorted.
+    const columns = [...new Set([pageKey, ...keys])].map((c) => sql.ref(`users.${c}`))
+    const matches = filtered(db, query).select(columns.map((c) => c as never)).offset(0).as('matches')
+    let fenced = db.selectFrom(matches).select(sql<string>`${sql.ref(`matches.${pageKey}`)}`.as('key'))
+    for (const key of keys) fenced = fenced.orderBy(sql.ref(`matches.${key}`), direction)
+    page = await fenced.limit(take).offset(skip).execute()
+  } else {
+    let select = filtered(db, query).select(`users.${pageKey} as key`)
+    for (const key of keys) select = select.orderBy(`users.${key}`, direction)
+    page = await select.limit(take).offset(skip).execute()
+  }
   if (page.length === 0) return { rows: [], total }
   const wanted = page.map((r) => r.key)
   if (reverse) wanted.reverse()
