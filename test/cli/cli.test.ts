@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { ADMIN_PASSWORD, signIn } from '../helpers/admin.js'
-import { buildTestApp, TEST_ENV } from '../helpers/build-test-app.js'
+import { buildTestApp, TEST_ENV, waitUntilReady } from '../helpers/build-test-app.js'
 import { PASSWORD, uniqueEmail } from '../helpers/factories.js'
 import { createTestDatabaseUrl } from '../helpers/test-db.js'
 
@@ -130,10 +130,7 @@ test('cli with REDIS_URL: a running server with a warm session cache refuses a d
   const redisEnv = { REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', REDIS_KEY_PREFIX: `cli-test-${randomBytes(6).toString('hex')}:` }
   const app = await buildTestApp(t, { DATABASE_URL: url, ...redisEnv })
   // Ready includes "subscribed to the revocation channel": before that, nothing is cached.
-  for (let attempt = 0; (await app.inject({ method: 'GET', url: '/readyz' })).statusCode !== 200; attempt++) {
-    assert.ok(attempt < 100, 'the app never became ready')
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
+  await waitUntilReady(app)
   const email = uniqueEmail('dave')
   assert.equal((await cli(url, ['create-user', '--email', email, '--username', `dave_${randomBytes(3).toString('hex')}`], `${PASSWORD}\n`, redisEnv)).code, 0)
   const dave = await signIn(app, email, PASSWORD)

@@ -33,3 +33,15 @@ export async function buildTestAppWithDatabase (t: Pick<TestContext, 'after'>, e
   built.app = await buildApp(config, overrides)
   return { app: built.app, databaseUrl }
 }
+
+/**
+ * Waits until /readyz answers 200 (with Redis: connected and subscribed to the revocation
+ * channel). Polls a condition, bounded, and fails the test if it never holds.
+ */
+export async function waitUntilReady (app: FastifyInstance): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    if ((await app.inject({ method: 'GET', url: '/readyz' })).statusCode === 200) return
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+  throw new Error('the app never became ready')
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { buildTestApp } from '../helpers/build-test-app.js'
+import { buildTestApp, waitUntilReady } from '../helpers/build-test-app.js'
 
 test('/healthz and /readyz answer 200 while the database answers', async (t) => {
   const app = await buildTestApp(t)
@@ -32,4 +32,11 @@ test('/openapi.json documents every auth endpoint; /docs serves the browser UI',
   assert.ok(doc.paths['/api/v1/auth/me'].patch)
   const docs = await app.inject({ method: 'GET', url: '/docs' })
   assert.ok([200, 302].includes(docs.statusCode))
+})
+
+test('with Redis, /readyz reports the revocation channel and is 200 once subscribed', async (t) => {
+  const app = await buildTestApp(t, { REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', REDIS_KEY_PREFIX: `ready-${Date.now()}:` })
+  await waitUntilReady(app)
+  const ready = await app.inject({ method: 'GET', url: '/readyz' })
+  assert.deepEqual(ready.json().checks, { database: 'ok', redis: 'ok', revocations: 'ok' })
 })

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { test } from 'node:test'
 import { Redis } from 'ioredis'
-import { buildTestApp } from '../helpers/build-test-app.js'
+import { buildTestApp, waitUntilReady } from '../helpers/build-test-app.js'
 import { PASSWORD, signUp, uniqueEmail } from '../helpers/factories.js'
 import { createTestDatabaseUrl } from '../helpers/test-db.js'
 
@@ -109,7 +109,7 @@ test('with REDIS_URL the counters live in Redis and are shared by instances', as
   const first = await buildTestApp(t, env)
   const second = await buildTestApp(t, env)
   // Both connected (before that, each would count in-process: the documented fallback).
-  for (const app of [first, second]) assert.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200)
+  for (const app of [first, second]) await waitUntilReady(app)
   assert.equal((await signin(first, uniqueEmail(), 'x')).statusCode, 401)
   assert.equal((await signin(second, uniqueEmail(), 'x')).statusCode, 401)
   assert.equal((await signin(first, uniqueEmail(), 'x')).statusCode, 429)
@@ -136,7 +136,7 @@ for (const store of ['memory', 'redis'] as const) {
       })
     }
     const app = await buildTestApp(t, env)
-    if (store === 'redis') assert.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200)
+    if (store === 'redis') await waitUntilReady(app)
     const statuses = await Promise.all(Array.from({ length: 20 }, () => signin(app, uniqueEmail(), 'wrong password')))
     const counts = statuses.reduce<Record<number, number>>((acc, r) => ({ ...acc, [r.statusCode]: (acc[r.statusCode] ?? 0) + 1 }), {})
     assert.deepEqual(counts, { 401: 5, 429: 15 })
