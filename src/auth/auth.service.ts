@@ -10,7 +10,7 @@ import type { SessionLiveness } from '../sessions/session-liveness.js'
 import { findSession, insertSession, listLiveSessions, revokeSession, revokeUserSessions, rotateRefreshToken } from '../sessions/sessions.repository.js'
 import type { TokenSigner } from '../tokens/jwt.js'
 import { normalizeEmail, toUser } from '../users/users.mapper.js'
-import { findUserByEmail, findUserById, insertUser, updateUser } from '../users/users.repository.js'
+import { findUserByEmail, findUserById, insertUser, newUserRow, updateUser } from '../users/users.repository.js'
 import type { UserDto } from '../users/users.schemas.js'
 import type { UserRow } from '../users/users.table.js'
 import { afterPasswordChange, enqueueAccountExistsMail, enqueueUsernameTakenMail, enqueueWelcomeMail } from '../recovery/recovery-mail.js'
@@ -89,7 +89,7 @@ export function createAuthService (deps: AuthServiceDeps) {
       refresh_token_hash: sha256(secret),
       created_at: now.toISOString(),
       last_used_at: now.toISOString(),
-      expires_at: addSeconds(now, config.tokens.refreshTtlSeconds).toISOString(),
+      expires_at: addSeconds(now, Math.min(config.tokens.refreshTtlSeconds, config.tokens.sessionMaxAgeSeconds)).toISOString(),
       revoked_at: null,
       ip: client.ip,
       user_agent: client.userAgent?.slice(0, 512) ?? null
@@ -113,22 +113,7 @@ export function createAuthService (deps: AuthServiceDeps) {
       return db.transaction().execute(async (trx) => {
         let row: UserRow
         try {
-          row = await insertUser(trx, {
-            id: newId(),
-            email,
-            username: input.username,
-            username_lower: input.username.toLowerCase(),
-            name: input.name ?? null,
-            password_hash: passwordHash,
-            role: 'member',
-            is_active: 1,
-            is_superuser: 0,
-            is_verified: 0,
-            is_primary: 0,
-            password_changed_at: now,
-            created_at: now,
-            updated_at: now
-          })
+          row = await insertUser(trx, newUserRow({ email, username: input.username, name: input.name, passwordHash, now }))
         } catch (error) {
           conflict(error)
         }
@@ -149,22 +134,7 @@ export function createAuthService (deps: AuthServiceDeps) {
       const now = clock.now().toISOString()
       try {
         await db.transaction().execute(async (trx) => {
-          const row = await insertUser(trx, {
-            id: newId(),
-            email,
-            username: input.username,
-            username_lower: input.username.toLowerCase(),
-            name: input.name ?? null,
-            password_hash: passwordHash,
-            role: 'member',
-            is_active: 1,
-            is_superuser: 0,
-            is_verified: 0,
-            is_primary: 0,
-            password_changed_at: now,
-            created_at: now,
-            updated_at: now
-          })
+          const row = await insertUser(trx, newUserRow({ email, username: input.username, name: input.name, passwordHash, now }))
           await enqueueWelcomeMail(trx, { config, clock }, row)
         })
       } catch (error) {
@@ -244,7 +214,9 @@ export function createAuthService (deps: AuthServiceDeps) {
         oldHash: presentedHash,
         newHash: sha256(newSecret),
         now: now.toISOString(),
-        expiresAt: addSeconds(now, config.tokens.refreshTtlSeconds).toISOString()
+        expiresAt: addSeconds(now, config.tokens.refreshTtlSeconds).toISOString(),
+        // Past its absolute lifetime a session cannot be refreshed, however active it is.
+        createdAfter: addSeconds(now, -config.tokens.sessionMaxAgeSeconds).toISOString()
       })
       if (!rotated) {
         const session = await findSession(db, parsed.sessionId)

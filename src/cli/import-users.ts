@@ -8,7 +8,7 @@ import { ConfigError, loadConfig } from '../config/index.js'
 import { createDb } from '../db/create-db.js'
 import type { Db } from '../db/database.js'
 import { migrateToLatest } from '../db/migrate.js'
-import { newId } from '../lib/crypto.js'
+import { newUserRow } from '../users/users.repository.js'
 import { normalizeEmail } from '../users/users.mapper.js'
 import { insertUsersSkippingTaken } from '../users/users-import.repository.js'
 import { USERNAME_PATTERN } from '../users/users.schemas.js'
@@ -73,22 +73,7 @@ function toUserRow (fields: Record<string, unknown>, now: string): Insertable<Us
   if (!isSupportedHash(hash)) return 'unsupported hash format (bcrypt $2a$/$2b$/$2y$ or argon2 expected)'
   if (name !== undefined && name.length > 100) return 'name longer than 100 characters'
   const isVerified = verified === true || verified === 'true' || verified === '1' || verified === 1
-  return {
-    id: newId(),
-    email: normalizeEmail(email),
-    username,
-    username_lower: username.toLowerCase(),
-    name: name || null,
-    password_hash: hash,
-    role: 'member',
-    is_active: 1,
-    is_superuser: 0,
-    is_verified: isVerified ? 1 : 0,
-    is_primary: 0,
-    password_changed_at: now,
-    created_at: now,
-    updated_at: now
-  }
+  return newUserRow({ email: normalizeEmail(email), username, name: name || null, passwordHash: hash, isVerified, now })
 }
 
 /**

@@ -59,6 +59,11 @@ export interface Config {
     readonly algorithm: JwtAlgorithm
     readonly accessTtlSeconds: number
     readonly refreshTtlSeconds: number
+    /**
+     * Absolute lifetime of a session, however often it is refreshed: then the user signs in
+     * again (NIST SP 800-63B §4.1.3 asks for reauthentication at least every 30 days).
+     */
+    readonly sessionMaxAgeSeconds: number
     readonly resetTtlSeconds: number
     readonly verifyTtlSeconds: number
   }
@@ -241,6 +246,7 @@ export function loadConfig (env: Env = process.env): Config {
       algorithm: algorithmRaw as JwtAlgorithm,
       accessTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL', 900, 1),
       refreshTtlSeconds: integer(env, 'REFRESH_TOKEN_TTL', 1_209_600, 1),
+      sessionMaxAgeSeconds: integer(env, 'SESSION_MAX_AGE', 2_592_000, 1),
       resetTtlSeconds: integer(env, 'RESET_TOKEN_TTL', 3600, 1),
       verifyTtlSeconds: integer(env, 'VERIFY_TOKEN_TTL', 172_800, 1)
     },

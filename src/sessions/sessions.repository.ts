@@ -15,13 +15,14 @@ export function findSession (db: Db, id: string): Promise<SessionRow | undefined
  * Rotates the refresh token in one atomic statement: only the request that still holds the
  * current hash matches the WHERE clause, so of N concurrent refreshes at most one wins.
  */
-export async function rotateRefreshToken (db: Db, args: { id: string, oldHash: string, newHash: string, now: string, expiresAt: string }): Promise<{ user_id: string } | undefined> {
+export async function rotateRefreshToken (db: Db, args: { id: string, oldHash: string, newHash: string, now: string, expiresAt: string, createdAfter: string }): Promise<{ user_id: string } | undefined> {
   return db.updateTable('sessions')
     .set({ refresh_token_hash: args.newHash, previous_refresh_token_hash: args.oldHash, last_used_at: args.now, expires_at: args.expiresAt })
     .where('id', '=', args.id)
     .where('refresh_token_hash', '=', args.oldHash)
     .where('revoked_at', 'is', null)
     .where('expires_at', '>', args.now)
+    .where('created_at', '>', args.createdAfter)
     .returning(['user_id'])
     .executeTakeFirst()
 }

@@ -7,9 +7,8 @@ import { ConfigError } from '../config/index.js'
 import type { Db } from '../db/database.js'
 import { uniqueViolationColumn } from '../db/errors.js'
 import type { Clock } from '../lib/clock.js'
-import { newId } from '../lib/crypto.js'
 import { normalizeEmail } from './users.mapper.js'
-import { findPrimaryUser, findUserByEmail, insertUser, updateUser } from './users.repository.js'
+import { findPrimaryUser, findUserByEmail, insertUser, newUserRow, updateUser } from './users.repository.js'
 
 export type PrimaryAdminOutcome = 'created' | 'promoted' | 'exists' | 'email_in_use' | 'other_primary_exists'
 
@@ -62,22 +61,7 @@ export async function ensurePrimaryAdmin (deps: { db: Db, config: Config, clock:
     const passwordHash = await hasher.hash(password)
     try {
       await db.transaction().execute(async (trx) => {
-        const row = await insertUser(trx, {
-          id: newId(),
-          email,
-          username,
-          username_lower: username.toLowerCase(),
-          name: null,
-          password_hash: passwordHash,
-          role: 'admin',
-          is_active: 1,
-          is_superuser: 1,
-          is_verified: 1,
-          is_primary: 1,
-          password_changed_at: now.toISOString(),
-          created_at: now.toISOString(),
-          updated_at: now.toISOString()
-        })
+        const row = await insertUser(trx, newUserRow({ email, username, passwordHash, role: 'admin', isSuperuser: true, isVerified: true, isPrimary: true, now: now.toISOString() }))
         await recordAuditEvent(trx, { type: 'admin.primary.create', userId: row.id, details: { via: 'ADMIN_EMAIL' }, at: now })
       })
       return 'created'

@@ -1,6 +1,41 @@
+import { newId } from '../lib/crypto.js'
 import { type Insertable, PostgresAdapter, sql, type Updateable } from 'kysely'
 import type { Db } from '../db/database.js'
 import type { UserRow, UsersTable } from './users.table.js'
+
+export interface NewUser {
+  email: string
+  username: string
+  name?: string | null | undefined
+  passwordHash: string
+  role?: string
+  isActive?: boolean
+  isSuperuser?: boolean
+  isVerified?: boolean
+  isPrimary?: boolean
+  /** ISO-8601 time of creation (also the first password change). */
+  now: string
+}
+
+/** The row of a new account: one place for the defaults and the case-insensitive username copy. */
+export function newUserRow (user: NewUser): Insertable<UsersTable> {
+  return {
+    id: newId(),
+    email: user.email,
+    username: user.username,
+    username_lower: user.username.toLowerCase(),
+    name: user.name ?? null,
+    password_hash: user.passwordHash,
+    role: user.role ?? 'member',
+    is_active: user.isActive === false ? 0 : 1,
+    is_superuser: user.isSuperuser === true ? 1 : 0,
+    is_verified: user.isVerified === true ? 1 : 0,
+    is_primary: user.isPrimary === true ? 1 : 0,
+    password_changed_at: user.now,
+    created_at: user.now,
+    updated_at: user.now
+  }
+}
 
 export function findUserById (db: Db, id: string): Promise<UserRow | undefined> {
   return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst()

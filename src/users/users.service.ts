@@ -6,12 +6,11 @@ import type { Db } from '../db/database.js'
 import { uniqueViolationColumn } from '../db/errors.js'
 import { Errors } from '../http/errors.js'
 import type { Clock } from '../lib/clock.js'
-import { newId } from '../lib/crypto.js'
 import { findRole } from '../roles/roles.repository.js'
 import type { SessionLiveness } from '../sessions/session-liveness.js'
 import { revokeUserSessions } from '../sessions/sessions.repository.js'
 import { normalizeEmail, toUser } from './users.mapper.js'
-import { deleteUser, findUserByEmail, findUserById, insertUser, listUsers, type UserListQuery, updateUser } from './users.repository.js'
+import { deleteUser, findUserByEmail, findUserById, insertUser, listUsers, newUserRow, type UserListQuery, updateUser } from './users.repository.js'
 import type { UserDto } from './users.schemas.js'
 import type { UserRow, UsersTable } from './users.table.js'
 
@@ -117,22 +116,17 @@ export function createUsersService (deps: UsersServiceDeps) {
         if (!(await findRole(trx, role))) throw unknownRole()
         let row: UserRow
         try {
-          row = await insertUser(trx, {
-            id: newId(),
+          row = await insertUser(trx, newUserRow({
             email,
             username: input.username,
-            username_lower: input.username.toLowerCase(),
-            name: input.name ?? null,
-            password_hash: passwordHash,
+            name: input.name,
+            passwordHash,
             role,
-            is_active: input.is_active === false ? 0 : 1,
-            is_superuser: input.is_superuser === true ? 1 : 0,
-            is_verified: input.is_verified === true ? 1 : 0,
-            is_primary: 0,
-            password_changed_at: now.toISOString(),
-            created_at: now.toISOString(),
-            updated_at: now.toISOString()
-          })
+            isActive: input.is_active !== false,
+            isSuperuser: input.is_superuser === true,
+            isVerified: input.is_verified === true,
+            now: now.toISOString()
+          }))
         } catch (error) {
           conflict(error)
         }

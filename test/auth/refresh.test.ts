@@ -96,3 +96,19 @@ test('refresh after logout is refused', async (t) => {
   const res = await app.inject({ method: 'POST', url: `${A}/refresh`, payload: { refresh_token: user.refreshToken } })
   assert.equal(res.statusCode, 401)
 })
+
+test('SESSION_MAX_AGE ends a session however often it is refreshed', async (t) => {
+  const clock = fakeClock()
+  const app = await buildTestApp(t, { REFRESH_TOKEN_TTL: '100', SESSION_MAX_AGE: '150' }, { clock })
+  const user = await signUp(app)
+  let refreshToken = user.refreshToken
+  for (const step of [60, 60]) {
+    clock.advance(step)
+    const res = await app.inject({ method: 'POST', url: `${A}/refresh`, payload: { refresh_token: refreshToken } })
+    assert.equal(res.statusCode, 200, `still within the maximum age at +${step}`)
+    refreshToken = res.json().refresh_token
+  }
+  clock.advance(40) // 160 s after sign-in: past the 150 s maximum, though within the 100 s idle window
+  const res = await app.inject({ method: 'POST', url: `${A}/refresh`, payload: { refresh_token: refreshToken } })
+  assert.equal(res.statusCode, 401)
+})
