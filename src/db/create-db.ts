@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import SQLite from 'better-sqlite3'
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
+import { Kysely, SqliteDialect } from 'kysely'
 import pg from 'pg'
+import { CurrentSchemaPostgresDialect } from './current-schema-introspector.js'
 import type { Database, Db, Dialect } from './database.js'
 import { withStatementCache } from './sqlite-statement-cache.js'
 
@@ -55,6 +56,6 @@ export function createDb (url: string): DatabaseHandle {
         oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser
     }
   })
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+  const db = new Kysely<Database>({ dialect: new CurrentSchemaPostgresDialect({ pool }) })
   return { db, dialect: 'postgres', close: () => db.destroy() }
 }

@@ -31,26 +31,11 @@ function unwrap (results: { error?: unknown, results?: MigrationResult[] }): Mig
   return results.results ?? []
 }
 
-/**
- * Kysely's PostgreSQL introspection reads every schema of the database by name, and fails with
- * 3F000 ("schema does not exist") when another schema is dropped meanwhile (e.g. by a parallel
- * test run). Migrations run in one transaction, so nothing was applied: try again.
- */
-async function retryCatalogRace (run: () => Promise<MigrationResult[]>): Promise<MigrationResult[]> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await run()
-    } catch (error) {
-      if (attempt >= 5 || (error as { code?: unknown } | null)?.code !== '3F000') throw error
-    }
-  }
-}
-
 /** Brings the schema to the latest version; safe to call from several instances at once (Kysely locks). */
 export async function migrateToLatest (db: Kysely<any>): Promise<MigrationResult[]> {
-  return retryCatalogRace(async () => unwrap(await (await migrator(db)).migrateToLatest()))
+  return unwrap(await (await migrator(db)).migrateToLatest())
 }
 
 export async function migrateDown (db: Kysely<any>): Promise<MigrationResult[]> {
-  return retryCatalogRace(async () => unwrap(await (await migrator(db)).migrateDown()))
+  return unwrap(await (await migrator(db)).migrateDown())
 }

@@ -99,9 +99,11 @@ test('cli: set-password, deactivate/activate, promote/demote, list and search ac
   const refused = await app.inject({ method: 'POST', url: '/api/v1/auth/signin', payload: { email, password: newPassword } })
   assert.equal(refused.statusCode, 403)
   assert.equal(refused.json().code, 'inactive_user')
-  assert.equal((await cli(url, ['activate', carol.id])).code, 0)
+  const activated = await cli(url, ['activate', carol.id])
+  assert.equal(activated.code, 0, activated.stderr)
 
-  assert.match((await cli(url, ['promote', email])).stdout, /role=admin active=true superuser=true/)
+  const promotedOut = await cli(url, ['promote', email])
+  assert.match(promotedOut.stdout, /role=admin active=true superuser=true/, promotedOut.stderr)
   const promoted = await signIn(app, email, newPassword)
   assert.equal((await app.inject({ method: 'GET', url: '/api/v1/users', headers: promoted.headers })).statusCode, 200)
   const demotedOut = await cli(url, ['demote', email])

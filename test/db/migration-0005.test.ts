@@ -8,9 +8,10 @@ import { createTestDatabaseUrl, usePostgres } from '../helpers/test-db.js'
 test('0005_security migrates up, down and up again', async (t) => {
   const db = openDirectDb(t, await createTestDatabaseUrl(t))
   await migrateToLatest(db)
-  // PostgreSQL: other test schemas have a sessions table too; look at ours only.
-  const schema = usePostgres ? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]!.s : undefined
-  const columns = async () => (await db.introspection.getTables()).find((table) => table.name === 'sessions' && table.schema === schema)!.columns.map((c) => c.name)
+  // The catalogue of this connection's own schema (other test schemas have a sessions table too).
+  const columns = async () => usePostgres
+    ? (await sql<{ name: string }>`select column_name as name from information_schema.columns where table_schema = current_schema() and table_name = 'sessions'`.execute(db)).rows.map((c) => c.name)
+    : (await sql<{ name: string }>`select name from pragma_table_info('sessions')`.execute(db)).rows.map((c) => c.name)
   assert.ok((await columns()).includes('previous_refresh_token_hash'))
   const down = await migrateDown(db)
   assert.equal(down[0]?.migrationName, '0005_security')

@@ -27,9 +27,8 @@ export async function createTestDatabaseUrl (t: Pick<TestContext, 'after'>): Pro
   await admin.connect()
   await admin.query(`create schema ${schema}`)
   await admin.end()
-  // Not dropped here: a DROP SCHEMA while another test file's migrator introspects the
-  // catalogue makes that introspection fail. scripts/run-tests.mjs drops all test schemas
-  // before and after the PostgreSQL run instead.
+  // Not dropped here but by scripts/run-tests.mjs before and after the PostgreSQL run: one
+  // sweep instead of a DROP per test.
   const url = new URL(base)
   url.searchParams.set('options', `-c search_path=${schema}`)
   return url.toString()
