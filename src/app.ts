@@ -36,7 +36,7 @@ import { createRedisKv } from './kv/redis-kv.js'
 import { createAuthRateLimits, withFallback } from './http/rate-limit.js'
 import { createCsrfGuard } from './http/csrf.js'
 import { registerSecurityHeaders } from './http/security-headers.js'
-import { refuseNulCharacters } from './http/input-hygiene.js'
+import { refuseMalformedText } from './http/input-hygiene.js'
 import { createLogMailer } from './mail/log-mailer.js'
 import { createOutboxSender } from './mail/outbox-sender.js'
 import { createSmtpMailer } from './mail/smtp-mailer.js'
@@ -44,6 +44,7 @@ import { createRecoveryService } from './recovery/recovery.service.js'
 import { recoveryRoutes } from './recovery/recovery.routes.js'
 import { deleteDeadTokens } from './recovery/one-time-tokens.repository.js'
 import { createRedisSessionLiveness, revocationChannel } from './sessions/redis-session-liveness.js'
+import { deleteDeadSessions } from './sessions/sessions.repository.js'
 import { registerHttpMetrics, registerOutboxDepth } from './metrics/metrics.js'
 import { outboxStats } from './mail/outbox.repository.js'
 
@@ -159,7 +160,9 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
     clock,
     config: config.mail.outbox,
     renderers: { password_reset: recovery.renderPasswordReset },
-    housekeeping: [(before) => deleteDeadTokens(db, before)]
+    // Dead rows, once past the retention period: spent or expired one-time tokens, and
+    // expired or revoked sessions (with their rotated-out refresh token hashes).
+    housekeeping: [(before) => deleteDeadTokens(db, before), (before) => deleteDeadSessions(db, before)]
   })
   app.addHook('onReady', async () => { outboxSender.start() })
   // Read only when /metrics is scraped.
@@ -202,7 +205,7 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   await app.register(cookie)
   await registerSecurityHeaders(app, config)
   app.addHook('preValidation', createCsrfGuard(config))
-  app.addHook('preValidation', refuseNulCharacters)
+  app.addHook('preValidation', refuseMalformedText)
   await app.register(formbody, { bodyLimit: 64 * 1024 })
   await registerOpenApi(app, config)
 

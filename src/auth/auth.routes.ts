@@ -1,17 +1,19 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../config/index.js'
 import { type Authenticate, authOf, REFRESH_COOKIE } from '../http/authenticate.js'
-import { AppError, OAuthError } from '../http/errors.js'
+import { isCrossSite } from '../http/csrf.js'
+import { AppError, Errors, OAuthError } from '../http/errors.js'
 import { type AuthRateLimits, RateLimitedError } from '../http/rate-limit.js'
 import { AuditEvents, type AuditLog } from '../audit/audit.service.js'
 import { errorResponses, MessageResponse } from '../http/schemas.js'
 import { User } from '../users/users.schemas.js'
 import type { AuthService, ClientInfo, IssuedTokens } from './auth.service.js'
 import {
-  ChangePasswordBody, LoginForm, OAuthErrorResponse, OAuthTokenResponse, RefreshBody, SessionItem,
-  SessionParams, SigninBody, SignupBody, TokenResponse, UpdateMeBody
+  ChangePasswordBody, LoginForm, LogoutBody, OAuthErrorResponse, OAuthTokenResponse, RefreshBody, SessionItem,
+  SessionParams, SigninBody, SignupBody, TokenForm, TokenResponse, UpdateMeBody
 } from './auth.schemas.js'
 import { clearAuthCookies, setAuthCookies } from './cookies.js'
 
@@ -131,6 +133,9 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     }
   }, async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, unknown>
+    // The first field out of bounds (too long, repeated): invalid_request, before any work.
+    const invalid = Value.Errors(TokenForm, body).First()
+    if (invalid) throw new OAuthError('invalid_request', `${invalid.path.slice(1) || 'body'} is invalid`)
     const field = (name: string): string | undefined => typeof body[name] === 'string' ? body[name] as string : undefined
     const grantType = field('grant_type')
     let tokens: IssuedTokens
@@ -181,11 +186,43 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     return reply.code(204).send(null)
   })
 
+  const allowedOrigins = new Set(config.allowedOrigins)
+  const accessTokenRefusals = new WeakMap<FastifyRequest, AppError>()
   app.post('/logout', {
-    onRequest: authenticate,
-    schema: { tags, summary: 'End this session', operationId: 'logOut', security: [{ bearer: [] }], response: { 204: Type.Null(), ...errorResponses(401) } }
+    // A valid access token authenticates; without one (missing or expired), the refresh token
+    // alone may, from its cookie or the body, so a client can still end a session whose access
+    // token has run out while its refresh token would keep it alive for days.
+    onRequest: async (request, reply) => {
+      try {
+        await authenticate(request, reply)
+      } catch (error) {
+        if (!(error instanceof AppError) || (error.code !== 'invalid_token' && error.code !== 'not_authenticated')) throw error
+        // Decided in the handler, once the body (which may hold the refresh token) is read.
+        accessTokenRefusals.set(request, error)
+      }
+    },
+    preValidation: async (request) => { request.body ??= {} },
+    schema: {
+      tags,
+      summary: 'End this session (by the access token, or by the refresh token alone once the access token has expired)',
+      operationId: 'logOut',
+      security: [{ bearer: [] }, { cookie: [] }],
+      body: LogoutBody,
+      response: { 204: Type.Null(), ...errorResponses(401, 422) }
+    }
   }, async (request, reply) => {
-    await auth.logout(authOf(request).sessionId, { userId: authOf(request).user.id, client: clientOf(request) })
+    if (request.auth) {
+      await auth.logout(request.auth.sessionId, { userId: request.auth.user.id, client: clientOf(request) })
+    } else {
+      const fromBody = request.body.refresh_token
+      const fromCookie = request.cookies[REFRESH_COOKIE]
+      const token = fromBody ?? fromCookie
+      if (token === undefined) throw accessTokenRefusals.get(request) ?? Errors.notAuthenticated()
+      // The refresh cookie is SameSite=Strict, and this is the server-side second line, as
+      // for every cookie-authenticated write: a foreign page cannot end the session.
+      if (fromBody === undefined && isCrossSite(request, allowedOrigins)) throw Errors.csrfFailed()
+      await auth.logoutWithRefreshToken(token, clientOf(request))
+    }
     clearAuthCookies(reply, config)
     return reply.code(204).send(null)
   })

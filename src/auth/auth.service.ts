@@ -5,9 +5,12 @@ import { uniqueViolationColumn } from '../db/errors.js'
 import { AppError, Errors } from '../http/errors.js'
 import { signinAttempts } from '../metrics/metrics.js'
 import { addSeconds, type Clock, toIso } from '../lib/clock.js'
-import { constantTimeEqual, newId, randomToken, sha256 } from '../lib/crypto.js'
+import { newId, randomToken, sha256 } from '../lib/crypto.js'
 import type { SessionLiveness } from '../sessions/session-liveness.js'
-import { findSession, insertSession, listLiveSessions, revokeSession, revokeUserSessions, rotateRefreshToken } from '../sessions/sessions.repository.js'
+import {
+  findSession, findSessionByRefreshHash, insertSession, listLiveSessions, liveSessionsBeyond, revokeSession, revokeUserSessions,
+  rotateRefreshToken, wasRotatedOut
+} from '../sessions/sessions.repository.js'
 import type { TokenSigner } from '../tokens/jwt.js'
 import { normalizeEmail, toUser } from '../users/users.mapper.js'
 import { findUserByEmail, findUserById, insertUser, newUserRow, updateUser } from '../users/users.repository.js'
@@ -94,8 +97,29 @@ export function createAuthService (deps: AuthServiceDeps) {
       ip: client.ip,
       user_agent: client.userAgent?.slice(0, 512) ?? null
     })
+    await enforceSessionCap(trx, user.id)
     const access = await accessTokenFor(user, sessionId)
     return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken: `${sessionId}.${secret}`, user }
+  }
+
+  /**
+   * The one way this service ends a session: the row first, then the liveness cache of every
+   * instance, so its access tokens are refused on the next request.
+   */
+  async function endSession (trx: Db, sessionId: string): Promise<boolean> {
+    const ended = await revokeSession(trx, sessionId, clock.now().toISOString())
+    await liveness.forgetSession(sessionId)
+    return ended
+  }
+
+  /**
+   * MAX_SESSIONS_PER_USER: a new sign-in past the cap ends the oldest live sessions, so a
+   * script signing in in a loop cannot grow one user's sessions without bound. Concurrent
+   * sign-ins each end the same oldest ones (revocation is idempotent).
+   */
+  async function enforceSessionCap (trx: Db, userId: string): Promise<void> {
+    const excess = await liveSessionsBeyond(trx, userId, config.sessions.maxPerUser, clock.now().toISOString())
+    for (const id of excess) await endSession(trx, id)
   }
 
   /** Revokes every session of a user, in the database first, then in the liveness cache. */
@@ -144,7 +168,7 @@ export function createAuthService (deps: AuthServiceDeps) {
         // address is registered.
         await db.transaction().execute(async (trx) => {
           if (await findUserByEmail(trx, email)) await enqueueAccountExistsMail(trx, { config, clock }, email)
-          else await enqueueUsernameTakenMail(trx, { config, clock }, email, input.username)
+          else await enqueueUsernameTakenMail(trx, { config, clock }, email)
         })
       }
     },
@@ -209,24 +233,35 @@ export function createAuthService (deps: AuthServiceDeps) {
       const now = clock.now()
       const presentedHash = sha256(parsed.secret)
       const newSecret = randomToken(32)
-      const rotated = await rotateRefreshToken(db, {
-        id: parsed.sessionId,
-        oldHash: presentedHash,
-        newHash: sha256(newSecret),
-        now: now.toISOString(),
-        expiresAt: addSeconds(now, config.tokens.refreshTtlSeconds).toISOString(),
-        // Past its absolute lifetime a session cannot be refreshed, however active it is.
-        createdAfter: addSeconds(now, -config.tokens.sessionMaxAgeSeconds).toISOString()
+      // Rotation and, when it fails, the reuse check run in one transaction (see the rule in
+      // rotateRefreshToken): of two parallel refreshes with one token, exactly one wins and
+      // the other presents a token that is now rotated out, which revokes the session. A
+      // thief racing the owner looks exactly like that, so the race is not forgiven.
+      const outcome = await db.transaction().execute(async (trx) => {
+        const rotated = await rotateRefreshToken(trx, {
+          id: parsed.sessionId,
+          oldHash: presentedHash,
+          newHash: sha256(newSecret),
+          now: now.toISOString(),
+          expiresAt: addSeconds(now, config.tokens.refreshTtlSeconds).toISOString(),
+          // Past its absolute lifetime a session cannot be refreshed, however active it is.
+          createdAfter: addSeconds(now, -config.tokens.sessionMaxAgeSeconds).toISOString()
+        })
+        if (rotated) return 'rotated' as const
+        // Any token of the family counts, not only the last one rotated out; a token never
+        // issued for this session (a guess by someone who knows its id, which is the `sid` of
+        // every access token) is just invalid and revokes nothing.
+        const session = await findSession(trx, parsed.sessionId)
+        if (session && session.revoked_at === null && await wasRotatedOut(trx, session.id, presentedHash)) {
+          await revokeSession(trx, session.id, now.toISOString())
+          return { reusedBy: session.user_id }
+        }
+        return 'invalid' as const
       })
-      if (!rotated) {
-        const session = await findSession(db, parsed.sessionId)
-        // Only the token rotated out last counts as reuse: a token never issued for this
-        // session (a guess by someone who knows its id) is just invalid and revokes nothing.
-        const reused = session?.previous_refresh_token_hash != null && constantTimeEqual(session.previous_refresh_token_hash, presentedHash)
-        if (session && session.revoked_at === null && reused) {
-          await revokeSession(db, session.id, now.toISOString())
-          await liveness.forgetSession(session.id)
-          await audit(AuditEvents.refreshReuseDetected, session.user_id, client, { session_id: session.id })
+      if (outcome !== 'rotated') {
+        if (outcome !== 'invalid') {
+          await liveness.forgetSession(parsed.sessionId)
+          await audit(AuditEvents.refreshReuseDetected, outcome.reusedBy, client, { session_id: parsed.sessionId })
         }
         throw Errors.invalidRefreshToken()
       }
@@ -237,9 +272,25 @@ export function createAuthService (deps: AuthServiceDeps) {
     },
 
     async logout (sessionId: string, context?: { userId: string, client: ClientInfo }): Promise<void> {
-      await revokeSession(db, sessionId, clock.now().toISOString())
-      await liveness.forgetSession(sessionId)
+      await endSession(db, sessionId)
       if (context) await audit(AuditEvents.logout, context.userId, context.client, { session_id: sessionId })
+    },
+
+    /**
+     * Logout with the refresh token alone, for a client whose access token has expired while
+     * its refresh token keeps the session alive. The token must be the session's current one
+     * or one it rotated out (which ends the session all the same); anything else is refused
+     * and ends nothing, so knowing a session id is not enough to end it.
+     */
+    async logoutWithRefreshToken (refreshToken: string, client: ClientInfo): Promise<void> {
+      const parsed = parseRefreshToken(refreshToken)
+      if (!parsed) throw Errors.invalidRefreshToken()
+      const hash = sha256(parsed.secret)
+      const session = await findSessionByRefreshHash(db, parsed.sessionId, hash) ??
+        (await wasRotatedOut(db, parsed.sessionId, hash) ? await findSession(db, parsed.sessionId) : undefined)
+      if (!session || session.revoked_at !== null) throw Errors.invalidRefreshToken()
+      await endSession(db, session.id)
+      await audit(AuditEvents.logout, session.user_id, client, { session_id: session.id, via: 'refresh_token' })
     },
 
     async logoutAll (userId: string, client?: ClientInfo): Promise<void> {
@@ -308,8 +359,7 @@ export function createAuthService (deps: AuthServiceDeps) {
     async deleteSession (userId: string, sessionId: string, client?: ClientInfo): Promise<void> {
       const session = await findSession(db, sessionId)
       if (!session || session.user_id !== userId || session.revoked_at !== null) throw Errors.notFound('Session not found')
-      await revokeSession(db, sessionId, clock.now().toISOString())
-      await liveness.forgetSession(sessionId)
+      await endSession(db, sessionId)
       await audit(AuditEvents.sessionRevoked, userId, client, { session_id: sessionId })
     }
   }

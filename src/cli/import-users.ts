@@ -11,7 +11,7 @@ import { migrateToLatest } from '../db/migrate.js'
 import { newUserRow } from '../users/users.repository.js'
 import { normalizeEmail } from '../users/users.mapper.js'
 import { insertUsersSkippingTaken } from '../users/users-import.repository.js'
-import { USERNAME_PATTERN } from '../users/users.schemas.js'
+import { NAME_CONTROL_CHARACTERS, USERNAME_PATTERN } from '../users/users.schemas.js'
 import type { UsersTable } from '../users/users.table.js'
 
 const USAGE = 'usage: npm run import-users -- FILE.jsonl|FILE.csv [--format jsonl|csv] [--batch-size N]'
@@ -72,6 +72,7 @@ function toUserRow (fields: Record<string, unknown>, now: string): Insertable<Us
   if (!hash) return 'missing hash'
   if (!isSupportedHash(hash)) return 'unsupported hash format (bcrypt $2a$/$2b$/$2y$ or argon2 expected)'
   if (name !== undefined && name.length > 100) return 'name longer than 100 characters'
+  if (name !== undefined && NAME_CONTROL_CHARACTERS.test(name)) return 'name holds control characters'
   const isVerified = verified === true || verified === 'true' || verified === '1' || verified === 1
   return newUserRow({ email: normalizeEmail(email), username, name: name || null, passwordHash: hash, isVerified, now })
 }

@@ -23,6 +23,8 @@ export interface Config {
     readonly signupPerIp: RateRule
     readonly forgotPasswordPerEmail: RateRule
     readonly forgotPasswordPerIp: RateRule
+    /** POST /resend-verification per account. */
+    readonly resendVerificationPerAccount: RateRule
   }
   /** Prefix of every Redis key and channel, so deployments (and tests) can share one Redis. */
   readonly redisKeyPrefix: string
@@ -67,9 +69,22 @@ export interface Config {
     readonly resetTtlSeconds: number
     readonly verifyTtlSeconds: number
   }
+  readonly sessions: {
+    /** Live sessions kept per user; a sign-in past it ends the oldest (MAX_SESSIONS_PER_USER). */
+    readonly maxPerUser: number
+  }
   readonly password: {
     readonly minLength: number
     readonly maxLength: number
+    /**
+     * BREACHED_PASSWORDS=hibp: new passwords are also checked against the Pwned Passwords
+     * range API (only a 5-character SHA-1 prefix leaves the process); fails open on outage.
+     */
+    readonly breached: {
+      readonly mode: 'off' | 'hibp'
+      readonly apiUrl: string
+      readonly timeoutMs: number
+    }
     readonly argon2: { readonly memoryKib: number, readonly timeCost: number, readonly parallelism: number }
   }
   /**
@@ -175,6 +190,12 @@ function rateRule (env: Env, name: string, fallback: RateRule): RateRule {
   return { limit: Number(match[1]), windowSeconds: Number(match[2]) }
 }
 
+function breachedPasswords (env: Env): 'off' | 'hibp' {
+  const raw = read(env, 'BREACHED_PASSWORDS')?.toLowerCase() ?? 'off'
+  if (raw !== 'off' && raw !== 'hibp') throw new ConfigError('BREACHED_PASSWORDS', `must be off or hibp, got "${raw}"`)
+  return raw
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
 /** Builds and validates the configuration; throws `ConfigError` naming the first bad variable. */
@@ -220,7 +241,8 @@ export function loadConfig (env: Env = process.env): Config {
       signinPerAccount: rateRule(env, 'RATE_LIMIT_SIGNIN_PER_ACCOUNT', { limit: 5, windowSeconds: 900 }),
       signupPerIp: rateRule(env, 'RATE_LIMIT_SIGNUP_PER_IP', { limit: 20, windowSeconds: 3600 }),
       forgotPasswordPerEmail: rateRule(env, 'RATE_LIMIT_FORGOT_PASSWORD_PER_EMAIL', { limit: 3, windowSeconds: 3600 }),
-      forgotPasswordPerIp: rateRule(env, 'RATE_LIMIT_FORGOT_PASSWORD_PER_IP', { limit: 20, windowSeconds: 3600 })
+      forgotPasswordPerIp: rateRule(env, 'RATE_LIMIT_FORGOT_PASSWORD_PER_IP', { limit: 20, windowSeconds: 3600 }),
+      resendVerificationPerAccount: rateRule(env, 'RATE_LIMIT_RESEND_VERIFICATION_PER_ACCOUNT', { limit: 3, windowSeconds: 3600 })
     },
     redisKeyPrefix: read(env, 'REDIS_KEY_PREFIX') ?? 'authd:',
     signingKeyRotationDays: integer(env, 'SIGNING_KEY_ROTATION_DAYS', 90, 0, 3650),
@@ -250,9 +272,15 @@ export function loadConfig (env: Env = process.env): Config {
       resetTtlSeconds: integer(env, 'RESET_TOKEN_TTL', 3600, 1),
       verifyTtlSeconds: integer(env, 'VERIFY_TOKEN_TTL', 172_800, 1)
     },
+    sessions: { maxPerUser: integer(env, 'MAX_SESSIONS_PER_USER', 100, 1, 100_000) },
     password: {
       minLength: integer(env, 'PASSWORD_MIN_LENGTH', 8, 8, 64),
       maxLength: 128,
+      breached: {
+        mode: breachedPasswords(env),
+        apiUrl: httpUrl('BREACHED_PASSWORDS_API_URL', read(env, 'BREACHED_PASSWORDS_API_URL') ?? 'https://api.pwnedpasswords.com').href.replace(/\/$/, ''),
+        timeoutMs: integer(env, 'BREACHED_PASSWORDS_TIMEOUT_MS', 1500, 50, 30_000)
+      },
       argon2: {
         // OWASP's minimum for argon2id: 19 MiB, 2 passes, 1 lane. Raise freely: the parameters
         // are stored in each hash and old hashes are upgraded on the next sign-in.

@@ -3,13 +3,14 @@ import type { AuditEventsTable } from '../audit/audit.table.js'
 import type { MailOutboxTable } from '../mail/outbox.table.js'
 import type { OneTimeTokensTable } from '../recovery/one-time-tokens.table.js'
 import type { RolesTable, UserCountsTable, UsersTable } from '../users/users.table.js'
-import type { SessionsTable } from '../sessions/sessions.table.js'
+import type { RotatedRefreshTokensTable, SessionsTable } from '../sessions/sessions.table.js'
 import type { SigningKeysTable } from '../tokens/signing-keys.table.js'
 
 export interface Database {
   users: UsersTable
   roles: RolesTable
   sessions: SessionsTable
+  rotated_refresh_tokens: RotatedRefreshTokensTable
   signing_keys: SigningKeysTable
   audit_events: AuditEventsTable
   user_counts: UserCountsTable

@@ -1,3 +1,4 @@
+import { isIPv4, isIPv6 } from 'node:net'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Config, RateRule } from '../config/index.js'
 import type { CounterHit, KeyValueStore } from '../kv/kv.js'
@@ -38,6 +39,42 @@ export interface AuthRateLimits {
   forgotPasswordPerEmail: RateLimiter
   /** For POST /forgot-password: `hit(request.ip)`. */
   forgotPasswordPerIp: RateLimiter
+  /** For POST /resend-verification: `hit(user id)`. */
+  resendVerificationPerAccount: RateLimiter
+}
+
+/** The eight 16-bit groups of an IPv6 address, or undefined when it is not one. */
+function ipv6Groups (address: string): number[] | undefined {
+  const bare = address.split('%')[0]!
+  if (!isIPv6(bare)) return undefined
+  let text = bare.toLowerCase()
+  // A trailing dotted quad (::ffff:192.0.2.1) is two groups.
+  const quad = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text)
+  if (quad) {
+    const [a, b, c, d] = quad.slice(1).map(Number) as [number, number, number, number]
+    text = text.slice(0, quad.index) + `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`
+  }
+  const [head, tail] = text.includes('::') ? text.split('::') as [string, string] : [text, undefined]
+  const left = head === '' ? [] : head.split(':')
+  const right = tail === undefined || tail === '' ? [] : tail.split(':')
+  const missing = 8 - left.length - right.length
+  return [...left, ...Array<string>(tail === undefined ? 0 : missing).fill('0'), ...right].map((g) => parseInt(g, 16))
+}
+
+/**
+ * The key a per-IP limit counts a client by: an IPv4 address as is; an IPv4-mapped IPv6
+ * address (::ffff:a.b.c.d, what a dual-stack socket reports) as that IPv4 address; any other
+ * IPv6 address by its /64, since one subscriber usually gets a whole /64 and could otherwise
+ * take a fresh address for every request. Anything else (no address) counts as itself.
+ */
+export function ipRateLimitKey (ip: string): string {
+  if (isIPv4(ip)) return ip
+  const groups = ipv6Groups(ip)
+  if (!groups) return ip
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+    return `${groups[6]! >> 8}.${groups[6]! & 0xff}.${groups[7]! >> 8}.${groups[7]! & 0xff}`
+  }
+  return `${groups.slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`
 }
 
 /** Counters keep no email in clear: keys are hashed, so a Redis dump holds no address list. */
@@ -45,7 +82,11 @@ function counterKey (name: string, key: string): string {
   return `rl:${name}:${sha256(key.trim().toLowerCase())}`
 }
 
-export function createRateLimiter (store: KeyValueStore, name: string, rule: RateRule, enabled = true): RateLimiter {
+/**
+ * `keyOf` derives what is counted from what the caller passes (per-IP limits pass
+ * `ipRateLimitKey`, so every entry point counts addresses alike).
+ */
+export function createRateLimiter (store: KeyValueStore, name: string, rule: RateRule, enabled = true, keyOf: (key: string) => string = (key) => key): RateLimiter {
   const windowMs = rule.windowSeconds * 1000
   const refuse = (hit: CounterHit): never => { throw new RateLimitedError(Math.max(1, hit.ttlMs / 1000), hit.count === rule.limit + 1) }
   if (!enabled) {
@@ -55,14 +96,14 @@ export function createRateLimiter (store: KeyValueStore, name: string, rule: Rat
     name,
     rule,
     async hit (key) {
-      const hit = await store.increment(counterKey(name, key), windowMs)
+      const hit = await store.increment(counterKey(name, keyOf(key)), windowMs)
       if (hit.count > rule.limit) {
         rateLimitHits.inc({ limit: name })
         refuse(hit)
       }
     },
     async reset (key) {
-      await store.delete(counterKey(name, key))
+      await store.delete(counterKey(name, keyOf(key)))
     }
   }
 }
@@ -82,11 +123,12 @@ export function createAuthRateLimits (config: Config, store: KeyValueStore): Aut
   const on = config.rateLimits
   const rules = config.rateLimit
   return {
-    signinPerIp: createRateLimiter(store, 'signin-ip', rules.signinPerIp, on),
+    signinPerIp: createRateLimiter(store, 'signin-ip', rules.signinPerIp, on, ipRateLimitKey),
     signinPerAccount: createRateLimiter(store, 'signin-account', rules.signinPerAccount, on),
-    signupPerIp: createRateLimiter(store, 'signup-ip', rules.signupPerIp, on),
+    signupPerIp: createRateLimiter(store, 'signup-ip', rules.signupPerIp, on, ipRateLimitKey),
     forgotPasswordPerEmail: createRateLimiter(store, 'forgot-email', rules.forgotPasswordPerEmail, on),
-    forgotPasswordPerIp: createRateLimiter(store, 'forgot-ip', rules.forgotPasswordPerIp, on)
+    forgotPasswordPerIp: createRateLimiter(store, 'forgot-ip', rules.forgotPasswordPerIp, on, ipRateLimitKey),
+    resendVerificationPerAccount: createRateLimiter(store, 'resend-verification', rules.resendVerificationPerAccount, on)
   }
 }
 

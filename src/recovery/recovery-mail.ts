@@ -43,15 +43,24 @@ async function enqueue (trx: Db, deps: MailDeps, template: string, recipient: st
 /** Sign-up: welcome + a verification link. */
 export async function enqueueWelcomeMail (trx: Db, deps: MailDeps, user: UserRow, template: 'welcome' | 'verify_email' = 'welcome'): Promise<void> {
   const token = await issueOneTimeToken(trx, deps, user, 'email_verification')
-  const args = { name: user.name, verifyUrl: linkTo(deps.config, 'verify-email', token), ttlSeconds: deps.config.tokens.verifyTtlSeconds }
+  const args = { verifyUrl: linkTo(deps.config, 'verify-email', token), ttlSeconds: deps.config.tokens.verifyTtlSeconds }
   await enqueue(trx, deps, template, user.email, templates[template](args))
+}
+
+/**
+ * The name a mail to this user may greet them by: none until the address is verified, since
+ * until then whoever chose the name may not own the address (API.md, mail to unverified
+ * addresses).
+ */
+export function addresseeName (user: Pick<UserRow, 'name' | 'is_verified'>): string | null {
+  return user.is_verified === 1 ? user.name : null
 }
 
 /** After any password change: the "if this wasn't you" notice, and older reset links stop working. */
 export async function afterPasswordChange (trx: Db, deps: MailDeps, user: UserRow): Promise<void> {
   await voidTokens(trx, user.id, 'password_reset', deps.clock.now().toISOString())
   await enqueue(trx, deps, 'password_changed', user.email,
-    templates.password_changed({ name: user.name, forgotUrl: linkTo(deps.config, 'forgot-password') }))
+    templates.password_changed({ name: addresseeName(user), forgotUrl: linkTo(deps.config, 'forgot-password') }))
 }
 
 export async function enqueueEmailVerifiedMail (trx: Db, deps: MailDeps, user: UserRow): Promise<void> {
@@ -63,8 +72,8 @@ export async function enqueueAccountExistsMail (trx: Db, deps: MailDeps, email: 
   await enqueue(trx, deps, 'account_exists', email, templates.account_exists({ forgotUrl: linkTo(deps.config, 'forgot-password') }))
 }
 
-export async function enqueueUsernameTakenMail (trx: Db, deps: MailDeps, email: string, username: string): Promise<void> {
-  await enqueue(trx, deps, 'username_taken', email, templates.username_taken({ username }))
+export async function enqueueUsernameTakenMail (trx: Db, deps: MailDeps, email: string): Promise<void> {
+  await enqueue(trx, deps, 'username_taken', email, templates.username_taken())
 }
 
 /**

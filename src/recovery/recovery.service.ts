@@ -16,7 +16,7 @@ import { findUserByEmail, findUserById, updateUser } from '../users/users.reposi
 import type { UserDto } from '../users/users.schemas.js'
 import { consumeToken, findUsableToken, voidTokens } from './one-time-tokens.repository.js'
 import {
-  afterPasswordChange, enqueueEmailVerifiedMail, enqueuePasswordResetRequest, enqueueWelcomeMail,
+  addresseeName, afterPasswordChange, enqueueEmailVerifiedMail, enqueuePasswordResetRequest, enqueueWelcomeMail,
   issueOneTimeToken, linkTo
 } from './recovery-mail.js'
 
@@ -58,7 +58,7 @@ export function createRecoveryService (deps: RecoveryServiceDeps) {
       if (!user || user.is_active !== 1) return undefined
       await voidTokens(trx, user.id, 'password_reset', clock.now().toISOString())
       const token = await issueOneTimeToken(trx, { config, clock }, user, 'password_reset')
-      return templates.password_reset({ name: user.name, resetUrl: linkTo(config, 'reset-password', token), ttlSeconds: config.tokens.resetTtlSeconds })
+      return templates.password_reset({ name: addresseeName(user), resetUrl: linkTo(config, 'reset-password', token), ttlSeconds: config.tokens.resetTtlSeconds })
     }) satisfies DeferredRenderer,
 
     /**
@@ -83,7 +83,9 @@ export function createRecoveryService (deps: RecoveryServiceDeps) {
         const current = await findUserById(trx, spent.user_id)
         // Backstop for password changes made by paths that do not void tokens themselves: a
         // link older than the current password never works.
-        if (!current || current.is_active !== 1 || toDate(current.password_changed_at) > toDate(spent.created_at)) {
+        // The link only counts for the address it was sent to: after an email change it would
+        // otherwise mark the new address verified below.
+        if (!current || current.is_active !== 1 || current.email !== spent.email || toDate(current.password_changed_at) > toDate(spent.created_at)) {
           throw Errors.invalidOneTimeToken()
         }
         // The link arrived by mail, which proves the address as well as a verification link does.
@@ -114,11 +116,16 @@ export function createRecoveryService (deps: RecoveryServiceDeps) {
       return toUser(user)
     },
 
-    /** Sends a new verification link unless the address is already verified. */
+    /**
+     * Sends a new verification link unless the address is already verified. Earlier links are
+     * voided first, as for reset links: only the newest mail works, so however often someone
+     * asks, one live verification token exists per account.
+     */
     async resendVerification (userId: string): Promise<void> {
       await db.transaction().execute(async (trx) => {
         const user = await findUserById(trx, userId)
         if (!user || user.is_verified === 1) return
+        await voidTokens(trx, user.id, 'email_verification', clock.now().toISOString())
         await enqueueWelcomeMail(trx, { config, clock }, user, 'verify_email')
       })
     }

@@ -12,12 +12,15 @@ export function findSession (db: Db, id: string): Promise<SessionRow | undefined
 }
 
 /**
- * Rotates the refresh token in one atomic statement: only the request that still holds the
- * current hash matches the WHERE clause, so of N concurrent refreshes at most one wins.
+ * Rotates the refresh token: only the request that still holds the current hash matches the
+ * WHERE clause (PostgreSQL re-checks it after waiting for a concurrent rotation's row lock),
+ * so of N concurrent refreshes at most one wins. The hash rotated out joins the session's
+ * family in the same transaction, so once the new hash is visible the old one is known as
+ * rotated out too. Call it inside a transaction.
  */
-export async function rotateRefreshToken (db: Db, args: { id: string, oldHash: string, newHash: string, now: string, expiresAt: string, createdAfter: string }): Promise<{ user_id: string } | undefined> {
-  return db.updateTable('sessions')
-    .set({ refresh_token_hash: args.newHash, previous_refresh_token_hash: args.oldHash, last_used_at: args.now, expires_at: args.expiresAt })
+export async function rotateRefreshToken (trx: Db, args: { id: string, oldHash: string, newHash: string, now: string, expiresAt: string, createdAfter: string }): Promise<{ user_id: string } | undefined> {
+  const rotated = await trx.updateTable('sessions')
+    .set({ refresh_token_hash: args.newHash, last_used_at: args.now, expires_at: args.expiresAt })
     .where('id', '=', args.id)
     .where('refresh_token_hash', '=', args.oldHash)
     .where('revoked_at', 'is', null)
@@ -25,6 +28,19 @@ export async function rotateRefreshToken (db: Db, args: { id: string, oldHash: s
     .where('created_at', '>', args.createdAfter)
     .returning(['user_id'])
     .executeTakeFirst()
+  if (rotated) await trx.insertInto('rotated_refresh_tokens').values({ token_hash: args.oldHash, session_id: args.id, rotated_at: args.now }).execute()
+  return rotated
+}
+
+/**
+ * True when `tokenHash` is a refresh token this session issued and rotated out. Looked up by
+ * the hash (the primary key) and then compared with the session: a hash is 256 bits, so an
+ * equality lookup reveals nothing a constant-time comparison would hide.
+ */
+export async function wasRotatedOut (db: Db, sessionId: string, tokenHash: string): Promise<boolean> {
+  const row = await db.selectFrom('rotated_refresh_tokens').select('session_id')
+    .where('token_hash', '=', tokenHash).executeTakeFirst()
+  return row?.session_id === sessionId
 }
 
 export async function revokeSession (db: Db, id: string, now: string): Promise<boolean> {
@@ -36,6 +52,35 @@ export async function revokeSession (db: Db, id: string, now: string): Promise<b
 export async function revokeUserSessions (db: Db, userId: string, now: string): Promise<void> {
   await db.updateTable('sessions').set({ revoked_at: now })
     .where('user_id', '=', userId).where('revoked_at', 'is', null).execute()
+}
+
+/** The session whose current refresh token has this hash, revoked or not. */
+export function findSessionByRefreshHash (db: Db, id: string, refreshTokenHash: string): Promise<SessionRow | undefined> {
+  return db.selectFrom('sessions').selectAll()
+    .where('id', '=', id).where('refresh_token_hash', '=', refreshTokenHash)
+    .executeTakeFirst()
+}
+
+/** Ids of the user's live sessions past the `keep` newest (oldest first), for the per-user cap. */
+export async function liveSessionsBeyond (db: Db, userId: string, keep: number, now: string): Promise<string[]> {
+  const rows = await db.selectFrom('sessions').select('id')
+    .where('user_id', '=', userId).where('revoked_at', 'is', null).where('expires_at', '>', now)
+    .orderBy('created_at', 'desc').orderBy('id', 'desc')
+    .limit(1_000_000).offset(keep)
+    .execute()
+  return rows.map((r) => r.id).reverse()
+}
+
+/**
+ * Deletes sessions that ended (expired or revoked) before `before`, with their rotated-out
+ * tokens (foreign key cascade). Run by the periodic housekeeping; a dead session's refresh
+ * tokens are refused whether or not its row still exists.
+ */
+export async function deleteDeadSessions (db: Db, before: string): Promise<number> {
+  const result = await db.deleteFrom('sessions')
+    .where((eb) => eb.or([eb('expires_at', '<', before), eb('revoked_at', '<', before)]))
+    .executeTakeFirst()
+  return Number(result.numDeletedRows)
 }
 
 export function listLiveSessions (db: Db, userId: string, now: string): Promise<SessionRow[]> {

@@ -3,8 +3,6 @@ export interface SessionsTable {
   user_id: string
   /** SHA-256 of the current refresh token's secret part; the token itself is never stored. */
   refresh_token_hash: string
-  /** Hash of the token rotated out last: presenting it again is reuse (see 0005_security). */
-  previous_refresh_token_hash?: string | null
   created_at: string | Date
   last_used_at: string | Date
   expires_at: string | Date
@@ -14,3 +12,11 @@ export interface SessionsTable {
 }
 
 export type SessionRow = SessionsTable
+
+/** A refresh token the session has rotated out (its family): presenting it again is reuse. */
+export interface RotatedRefreshTokensTable {
+  /** SHA-256 of the token's secret part. */
+  token_hash: string
+  session_id: string
+  rotated_at: string | Date
+}

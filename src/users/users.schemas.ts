@@ -4,7 +4,14 @@ export const USERNAME_PATTERN = '^[A-Za-z0-9_.-]{3,32}$'
 
 export const Email = Type.String({ format: 'email', maxLength: 254, description: 'Trimmed and compared case-insensitively' })
 export const Username = Type.String({ pattern: USERNAME_PATTERN, minLength: 3, maxLength: 32 })
-export const DisplayName = Type.String({ maxLength: 100 })
+/**
+ * Control characters (C0 with CR/LF and TAB, DEL, C1) and the Unicode line and paragraph
+ * separators: a name is one line of text, and one with line breaks could pose as a paragraph
+ * of a mail or a log line of ours.
+ */
+const CONTROL_RANGES = '\\u0000-\\u001F\\u007F-\\u009F\\u2028\\u2029'
+export const NAME_CONTROL_CHARACTERS = new RegExp(`[${CONTROL_RANGES}]`, 'u')
+export const DisplayName = Type.String({ maxLength: 100, pattern: `^[^${CONTROL_RANGES}]*$`, description: 'One line: no control characters' })
 /** Length is checked by the password policy (after NFKC), so this only bounds the payload. */
 export const Password = Type.String({ minLength: 1, maxLength: 1024 })
 

@@ -6,6 +6,7 @@ import type { Db } from '../db/database.js'
 import { uniqueViolationColumn } from '../db/errors.js'
 import { Errors } from '../http/errors.js'
 import type { Clock } from '../lib/clock.js'
+import { voidTokens } from '../recovery/one-time-tokens.repository.js'
 import { findRole } from '../roles/roles.repository.js'
 import type { SessionLiveness } from '../sessions/session-liveness.js'
 import { revokeUserSessions } from '../sessions/sessions.repository.js'
@@ -80,10 +81,18 @@ export function createUsersService (deps: UsersServiceDeps) {
    * superuser may lock themself out. The operator CLI may repair the primary (set its password,
    * activate, promote) but never disable it.
    */
-  function assertMayChange (target: UserRow, actor: Actor, change: { disables: boolean }): void {
+  async function assertMayChange (target: UserRow, actor: Actor, change: { disables: boolean, password?: boolean, email?: boolean }): Promise<void> {
     const self = actor.userId !== null && actor.userId === target.id
     if (target.is_primary === 1 && (change.disables || (actor.userId !== null && !self))) throw Errors.forbidden()
-    if (self && change.disables) throw Errors.forbidden()
+    // A superuser's own password is changed with the current one (/change-password): a
+    // stolen admin session must not be enough to take the account over for good.
+    if (self && (change.disables || change.password === true)) throw Errors.forbidden()
+    // Email and password are how an account is taken over: only the primary admin may set
+    // them for another superuser. The operator CLI (no actor) has the database anyway.
+    if (!self && actor.userId !== null && target.is_superuser === 1 && (change.email === true || change.password === true)) {
+      const acting = await findUserById(db, actor.userId)
+      if (acting?.is_primary !== 1) throw Errors.forbidden()
+    }
   }
 
   const service = {
@@ -155,7 +164,8 @@ export function createUsersService (deps: UsersServiceDeps) {
       const deactivates = patch.is_active === false && target.is_active === 1
       const demotes = (patch.is_superuser === false && target.is_superuser === 1) ||
         (patch.role !== undefined && patch.role !== target.role)
-      assertMayChange(target, actor, { disables: deactivates || demotes })
+      const newEmail = email !== undefined && email !== target.email
+      await assertMayChange(target, actor, { disables: deactivates || demotes, password: patch.password !== undefined, email: newEmail })
 
       const values: Partial<UsersTable> = {}
       const changed: string[] = []
@@ -167,8 +177,10 @@ export function createUsersService (deps: UsersServiceDeps) {
       }
       if (patch.name !== undefined && patch.name !== target.name) { values.name = patch.name; changed.push('name') }
       if (patch.role !== undefined && patch.role !== target.role) { values.role = patch.role; changed.push('role') }
+      // A new address is not verified until its owner says so, unless the admin states it.
+      const flagsWanted = { ...patch, ...(newEmail && patch.is_verified === undefined ? { is_verified: false } : {}) }
       for (const flag of FLAGS) {
-        const wanted = patch[flag]
+        const wanted = flagsWanted[flag]
         if (wanted !== undefined && (wanted ? 1 : 0) !== target[flag]) { values[flag] = wanted ? 1 : 0; changed.push(flag) }
       }
       const now = clock.now()
@@ -191,6 +203,12 @@ export function createUsersService (deps: UsersServiceDeps) {
         }
         if (!updated) throw Errors.userNotFound()
         if (revokes) await revokeUserSessions(trx, id, now.toISOString())
+        // Links mailed to the old address must not work for the new one (a reset link would
+        // also mark the new address verified).
+        if (newEmail) {
+          await voidTokens(trx, id, 'password_reset', now.toISOString())
+          await voidTokens(trx, id, 'email_verification', now.toISOString())
+        }
         const facts: Record<string, unknown> = { fields: changed }
         // New values of the authorisation fields; never the password, which is only "changed".
         if (values.role !== undefined) facts.role = values.role
@@ -207,7 +225,7 @@ export function createUsersService (deps: UsersServiceDeps) {
     /** Deletes a user; their sessions go with them (foreign key cascade), so do their tokens. */
     async remove (id: string, actor: Actor): Promise<void> {
       const target = await getRow(id)
-      assertMayChange(target, actor, { disables: true })
+      await assertMayChange(target, actor, { disables: true })
       const now = clock.now()
       await db.transaction().execute(async (trx) => {
         if (!(await deleteUser(trx, id))) throw Errors.userNotFound()

@@ -38,16 +38,19 @@ function hours (seconds: number): string {
 }
 
 export const templates = {
-  welcome: (a: { name: string | null, verifyUrl: string, ttlSeconds: number }) => compose(
+  // Welcome and verification mail go to an address nobody has proven yet: they carry no
+  // text the person signing up chose (no name, no username), since that person may not own
+  // the address and could otherwise write inside our trusted template.
+  welcome: (a: { verifyUrl: string, ttlSeconds: number }) => compose(
     'Welcome! Please verify your email',
-    a.name,
+    null,
     ['Your account has been created. Please confirm that this address is yours.'],
     { label: 'Verify your email', url: a.verifyUrl },
     [`The link is valid for ${hours(a.ttlSeconds)}. If you did not sign up, ignore this email.`]),
 
-  verify_email: (a: { name: string | null, verifyUrl: string, ttlSeconds: number }) => compose(
+  verify_email: (a: { verifyUrl: string, ttlSeconds: number }) => compose(
     'Verify your email',
-    a.name,
+    null,
     ['Please confirm that this address is yours.'],
     { label: 'Verify your email', url: a.verifyUrl },
     [`The link is valid for ${hours(a.ttlSeconds)}. If you did not ask for it, ignore this email.`]),
@@ -79,9 +82,9 @@ export const templates = {
     { label: 'Reset your password', url: a.forgotUrl },
     ['If this wasn\'t you, you can ignore this email.']),
 
-  username_taken: (a: { username: string }) => compose(
+  username_taken: () => compose(
     'Finish signing up',
     null,
-    [`Someone (hopefully you) tried to sign up with this address and the username "${a.username}", which is already taken.`,
+    ['Someone (hopefully you) tried to sign up with this address and a username that is already taken.',
       'Please sign up again with another username. If this wasn\'t you, ignore this email.'])
 } satisfies Record<TemplateName, (args: never) => RenderedMail>
