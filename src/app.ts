@@ -6,7 +6,7 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify'
 import { createAuthService } from './auth/auth.service.js'
 import { authRoutes } from './auth/auth.routes.js'
 import { createArgon2Hasher, type PasswordHasher } from './auth/password-hasher.js'
-import { preloadPasswordPolicy } from './auth/password-policy.js'
+import { passwordPolicyFromConfig, preloadPasswordPolicy } from './auth/password-policy.js'
 import type { Config } from './config/index.js'
 import { createDb, type DatabaseHandle } from './db/create-db.js'
 import { migrateToLatest } from './db/migrate.js'
@@ -114,6 +114,7 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
 
   const hasher = overrides.hasher ?? createArgon2Hasher(config.password.argon2)
   preloadPasswordPolicy()
+  const passwordPolicy = passwordPolicyFromConfig(config, app.log.child({ component: 'breached-passwords' }))
   // Computes the decoy hash now, so the first sign-in of an unknown email is not the slow one.
   await hasher.verifyDummy('warm-up')
   const signer = await createTokenSigner({ db, config, clock })
@@ -140,8 +141,8 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   const auditRetention = scheduleAuditRetention(audit, app.log)
   app.addHook('onClose', async () => { auditRetention.stop() })
   await auditRetention.firstRun
-  const auth = createAuthService({ db, config, clock, hasher, signer, liveness, audit })
-  const users = createUsersService({ db, config, clock, hasher, liveness })
+  const auth = createAuthService({ db, config, clock, hasher, signer, liveness, audit, passwordPolicy })
+  const users = createUsersService({ db, config, clock, hasher, liveness, passwordPolicy })
   const roles = createRolesService({ db, clock })
   // A refused ADMIN_PASSWORD stops start-up; close what is open so the process can exit.
   const primaryAdmin = await ensurePrimaryAdmin({ db, config, clock, hasher })
@@ -149,7 +150,7 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   if (primaryAdmin === 'email_in_use') app.log.warn('ADMIN_EMAIL belongs to an account whose password is not ADMIN_PASSWORD: primary admin not created')
   if (primaryAdmin === 'other_primary_exists') app.log.warn('a primary admin with another email exists: ADMIN_EMAIL ignored')
   if (primaryAdmin === 'created' || primaryAdmin === 'promoted') app.log.info(`primary admin ${primaryAdmin}`)
-  const recovery = createRecoveryService({ db, config, clock, hasher, liveness, audit })
+  const recovery = createRecoveryService({ db, config, clock, hasher, liveness, audit, passwordPolicy })
   const mailer = config.mail.smtpUrl
     ? createSmtpMailer({ url: config.mail.smtpUrl, from: config.mail.from })
     : createLogMailer(app.log.child({ component: 'mail' }))

@@ -18,7 +18,7 @@ import type { UserDto } from '../users/users.schemas.js'
 import type { UserRow } from '../users/users.table.js'
 import { afterPasswordChange, enqueueAccountExistsMail, enqueueUsernameTakenMail, enqueueWelcomeMail } from '../recovery/recovery-mail.js'
 import type { PasswordHasher } from './password-hasher.js'
-import { passwordProblem } from './password-policy.js'
+import type { PasswordPolicy } from './password-policy.js'
 
 export interface ClientInfo { ip: string | null, userAgent: string | null }
 
@@ -46,6 +46,7 @@ export interface AuthServiceDeps {
   hasher: PasswordHasher
   signer: TokenSigner
   liveness: SessionLiveness
+  passwordPolicy: PasswordPolicy
   /** Security events go here; absent in callers that do not audit. */
   audit?: AuditLog
 }
@@ -63,12 +64,7 @@ export function createAuthService (deps: AuthServiceDeps) {
   const audit = async (type: string, userId: string | null, client: ClientInfo | undefined, details?: Record<string, unknown>): Promise<void> => {
     await deps.audit?.record(type, { userId, actorId: userId, ip: client?.ip ?? null, userAgent: client?.userAgent ?? null, ...(details ? { details } : {}) })
   }
-  const limits = { minLength: config.password.minLength, maxLength: config.password.maxLength }
-
-  function assertPasswordAcceptable (field: string, password: string, context: { email?: string, username?: string }): void {
-    const problem = passwordProblem(password, context, limits)
-    if (problem) throw Errors.weakPassword(field, problem)
-  }
+  const assertPasswordAcceptable = deps.passwordPolicy.assertAcceptable
 
   function conflict (error: unknown): never {
     const column = uniqueViolationColumn(error)
@@ -131,7 +127,7 @@ export function createAuthService (deps: AuthServiceDeps) {
     /** Creates an account and signs it in. Uniqueness is enforced by the database's indexes. */
     async signup (input: { email: string, username: string, password: string, name?: string | undefined }, client: ClientInfo): Promise<IssuedTokens> {
       const email = normalizeEmail(input.email)
-      assertPasswordAcceptable('password', input.password, { email, username: input.username })
+      await assertPasswordAcceptable('password', input.password, { email, username: input.username })
       const passwordHash = await hasher.hash(input.password)
       const now = clock.now().toISOString()
       return db.transaction().execute(async (trx) => {
@@ -153,7 +149,7 @@ export function createAuthService (deps: AuthServiceDeps) {
      */
     async signupWithoutDisclosure (input: { email: string, username: string, password: string, name?: string | undefined }): Promise<void> {
       const email = normalizeEmail(input.email)
-      assertPasswordAcceptable('password', input.password, { email, username: input.username })
+      await assertPasswordAcceptable('password', input.password, { email, username: input.username })
       const passwordHash = await hasher.hash(input.password)
       const now = clock.now().toISOString()
       try {
@@ -330,7 +326,7 @@ export function createAuthService (deps: AuthServiceDeps) {
         await audit(AuditEvents.passwordChanged, userId, client, { outcome: 'incorrect_password' })
         throw Errors.incorrectPassword()
       }
-      assertPasswordAcceptable('new_password', newPassword, { email: user.email, username: user.username })
+      await assertPasswordAcceptable('new_password', newPassword, { email: user.email, username: user.username })
       const hash = await hasher.hash(newPassword)
       const now = clock.now().toISOString()
       await db.transaction().execute(async (trx) => {

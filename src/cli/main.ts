@@ -20,6 +20,7 @@ import { createRedis } from '../kv/redis.js'
 import { createValidatorCompiler } from '../http/validation.js'
 import { CreateUserBody, type UserDto } from '../users/users.schemas.js'
 import { type Actor, createUsersService, type UsersService } from '../users/users.service.js'
+import { passwordPolicyFromConfig } from '../auth/password-policy.js'
 import { PasswordInputError, readPassword } from './password-input.js'
 
 const USAGE = `Usage: authd-admin <command> [options]
@@ -138,7 +139,10 @@ async function run (command: string, positionals: string[], options: Options, co
       process.stderr.write('Warning: could not reach Redis to tell running servers; their session caches expire within SESSION_CACHE_TTL_MS\n')
     })
     : local
-  const users = createUsersService({ db, config, clock, hasher, liveness })
+  const passwordPolicy = passwordPolicyFromConfig(config, {
+    warn: () => { process.stderr.write('Warning: the breached-password check is unavailable; the password was judged by the local checks alone\n') }
+  })
+  const users = createUsersService({ db, config, clock, hasher, liveness, passwordPolicy })
   try {
     await runCommand(command, positionals, options, users)
   } finally {

@@ -34,6 +34,14 @@ export const rateLimitHits = new Counter({
   registers: [metricsRegistry]
 })
 
+/** BREACHED_PASSWORDS=hibp: each range API look-up, by outcome (breached, clean, error). */
+export const breachedPasswordChecks = new Counter({
+  name: 'authd_breached_password_checks_total',
+  help: 'Breached-password look-ups by outcome: breached, clean, error (failed open)',
+  labelNames: ['outcome'] as const,
+  registers: [metricsRegistry]
+})
+
 type DepthReader = () => number | Promise<number>
 const outboxDepthReaders = new Set<DepthReader>()
 

@@ -1,7 +1,7 @@
 import { type AuditLog, AuditEvents } from '../audit/audit.service.js'
 import type { ClientInfo } from '../auth/auth.service.js'
 import type { PasswordHasher } from '../auth/password-hasher.js'
-import { passwordProblem } from '../auth/password-policy.js'
+import type { PasswordPolicy } from '../auth/password-policy.js'
 import type { Config } from '../config/index.js'
 import type { Db } from '../db/database.js'
 import { Errors } from '../http/errors.js'
@@ -28,6 +28,7 @@ export interface RecoveryServiceDeps {
   clock: Clock
   hasher: PasswordHasher
   liveness: SessionLiveness
+  passwordPolicy: PasswordPolicy
 }
 
 /** Tokens are base64url; anything else cannot be one of ours and costs no database work. */
@@ -37,7 +38,6 @@ export type RecoveryService = ReturnType<typeof createRecoveryService>
 
 export function createRecoveryService (deps: RecoveryServiceDeps) {
   const { db, config, clock, hasher, liveness, audit } = deps
-  const limits = { minLength: config.password.minLength, maxLength: config.password.maxLength }
 
   return {
     /**
@@ -72,8 +72,7 @@ export function createRecoveryService (deps: RecoveryServiceDeps) {
       const found = await findUsableToken(db, tokenHash, 'password_reset', clock.now().toISOString())
       const user = found ? await findUserById(db, found.user_id) : undefined
       if (!found || !user || user.is_active !== 1) throw Errors.invalidOneTimeToken()
-      const problem = passwordProblem(newPassword, { email: user.email, username: user.username }, limits)
-      if (problem) throw Errors.weakPassword('new_password', problem)
+      await deps.passwordPolicy.assertAcceptable('new_password', newPassword, { email: user.email, username: user.username })
       const hash = await hasher.hash(newPassword)
 
       await db.transaction().execute(async (trx) => {

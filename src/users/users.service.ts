@@ -1,6 +1,6 @@
 import { recordAuditEvent } from '../audit/audit.repository.js'
 import type { PasswordHasher } from '../auth/password-hasher.js'
-import { passwordProblem } from '../auth/password-policy.js'
+import type { PasswordPolicy } from '../auth/password-policy.js'
 import type { Config } from '../config/index.js'
 import type { Db } from '../db/database.js'
 import { uniqueViolationColumn } from '../db/errors.js'
@@ -44,6 +44,7 @@ export interface UsersServiceDeps {
   clock: Clock
   hasher: PasswordHasher
   liveness: SessionLiveness
+  passwordPolicy: PasswordPolicy
 }
 
 const unknownRole = () => Errors.validation([{ field: 'role', message: 'Unknown role' }])
@@ -54,13 +55,9 @@ const FLAGS = ['is_active', 'is_superuser', 'is_verified'] as const
 export type UsersService = ReturnType<typeof createUsersService>
 
 export function createUsersService (deps: UsersServiceDeps) {
-  const { db, config, clock, hasher, liveness } = deps
-  const limits = { minLength: config.password.minLength, maxLength: config.password.maxLength }
-
-  function assertPasswordAcceptable (password: string, context: { email: string, username: string }): void {
-    const problem = passwordProblem(password, context, limits)
-    if (problem) throw Errors.weakPassword('password', problem)
-  }
+  const { db, clock, hasher, liveness } = deps
+  const assertPasswordAcceptable = (password: string, context: { email: string, username: string }): Promise<void> =>
+    deps.passwordPolicy.assertAcceptable('password', password, context)
 
   function conflict (error: unknown): never {
     const column = uniqueViolationColumn(error)
@@ -118,7 +115,7 @@ export function createUsersService (deps: UsersServiceDeps) {
     async create (input: CreateUserInput, actor: Actor): Promise<UserDto> {
       const email = normalizeEmail(input.email)
       const role = input.role ?? 'member'
-      assertPasswordAcceptable(input.password, { email, username: input.username })
+      await assertPasswordAcceptable(input.password, { email, username: input.username })
       const passwordHash = await hasher.hash(input.password)
       const now = clock.now()
       return db.transaction().execute(async (trx) => {
@@ -185,7 +182,7 @@ export function createUsersService (deps: UsersServiceDeps) {
       }
       const now = clock.now()
       if (patch.password !== undefined) {
-        assertPasswordAcceptable(patch.password, { email: email ?? target.email, username: patch.username ?? target.username })
+        await assertPasswordAcceptable(patch.password, { email: email ?? target.email, username: patch.username ?? target.username })
         values.password_hash = await hasher.hash(patch.password)
         values.password_changed_at = now.toISOString()
         changed.push('password')

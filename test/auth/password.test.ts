@@ -6,11 +6,13 @@ import { passwordProblem } from '../../src/auth/password-policy.js'
 const limits = { minLength: 8, maxLength: 128 }
 
 test('policy: length counts characters after NFKC, not bytes', () => {
-  assert.equal(passwordProblem('ééééééé', {}, limits)?.includes('at least'), true, '7 characters')
-  assert.equal(passwordProblem('éééééééé', {}, limits), undefined, '8 two-byte characters')
-  assert.equal(passwordProblem('😀😀😀😀😀😀😀😀', {}, limits), undefined, 'astral characters count once')
+  // Unrepeated characters, so that the strength estimate does not refuse them.
+  assert.equal(passwordProblem('éàçüñøß', {}, limits)?.includes('at least'), true, '7 characters')
+  assert.equal(passwordProblem('éàçüñøßæ', { }, { ...limits, minLength: 9 })?.includes('at least 9'), true, '8 two-byte characters are 8')
+  assert.equal(passwordProblem('😀🎉🚀🌍🍕🎸🐙🌈', {}, limits), undefined, 'astral characters count once')
   assert.match(passwordProblem('a'.repeat(129), {}, limits)!, /at most 128/)
-  assert.equal(passwordProblem('a1b2c3d4'.repeat(16), {}, limits), undefined, '128 is fine')
+  const long = 'walrus quietly ate my toaster, '.repeat(5).slice(0, 128)
+  assert.equal(passwordProblem(long, {}, limits), undefined, '128 is fine')
 })
 
 test('policy: the common-password blocklist (10,000 entries) is case-insensitive', () => {
@@ -29,6 +31,15 @@ test('policy: refuses the email local part or the username, equal or contained',
 
 test('policy: no composition rules', () => {
   assert.equal(passwordProblem('alllowercaseletters', {}, limits), undefined)
+})
+
+test('policy: guessable passwords are refused by the strength estimate (zxcvbn), with context words', () => {
+  for (const guessable of ['password123', 'Summer2024!', 'qwertyuiop123', 'p@ssw0rd99', 'aaaaaaaaaaaaaaaa', '1q2w3e4r5t6y']) {
+    assert.equal(passwordProblem(guessable, {}, limits), 'Password is too easy to guess', guessable)
+  }
+  assert.equal(passwordProblem('xalbrozquinte', {}, limits), undefined)
+  assert.equal(passwordProblem('xalbrozquinte', { username: 'zorblax', email: 'etniuq@example.com' }, limits), 'Password is too easy to guess', 'reversed context words')
+  assert.equal(passwordProblem('megacorp2024', { words: ['megacorp'] }, limits), 'Password is too easy to guess', 'deployment words')
 })
 
 test('hasher: argon2id with the parameters in the hash; NFKC-equivalent passwords verify', async () => {
