@@ -87,3 +87,17 @@ test('two parallel refreshes of one token: exactly one succeeds, then the sessio
     assert.equal((await app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: bearer(winner.access_token) })).statusCode, 401)
   }
 })
+
+test('two instances on one database: parallel refreshes of one token, one to each, still give exactly one success and a revoked session', async (t) => {
+  const { app: first, databaseUrl } = await buildTestAppWithDatabase(t)
+  const second = await buildTestApp(t, { DATABASE_URL: databaseUrl })
+  for (let round = 0; round < 5; round++) {
+    const user = await signUp(first)
+    const answers = await Promise.all([refresh(first, user.refreshToken), refresh(second, user.refreshToken)])
+    assert.deepEqual(answers.map((a) => a.statusCode).sort(), [200, 401])
+    const winner = answers.find((a) => a.statusCode === 200)!.json()
+    for (const app of [first, second]) {
+      assert.equal((await app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: bearer(winner.access_token) })).statusCode, 401, 'revoked on both instances')
+    }
+  }
+})
