@@ -1,4 +1,4 @@
-import type { Db } from '../db/database.js'
+import type { Db } from '../database.js'
 import { newId } from '../lib/crypto.js'
 
 export interface AuditEventInput {

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
-import type { Db } from '../db/database.js'
+import type { Db } from '../database.js'
 import type { Clock } from '../lib/clock.js'
 import { deleteAuditEventsBefore } from './audit-query.repository.js'
 import { recordAuditEvent } from './audit.repository.js'
@@ -21,6 +21,14 @@ export const AuditEvents = {
   /** Admin actions use `admin.<resource>.<action>`, e.g. `admin.user.update`, with `actorId`. */
   adminPrefix: 'admin.'
 } as const
+
+/** Who performs an administrative action: a superuser over HTTP, or the operator CLI. */
+export interface Actor {
+  /** The acting superuser; null for the operator CLI, which has the database itself. */
+  userId: string | null
+  ip: string | null
+  userAgent: string | null
+}
 
 export interface AuditContext {
   userId?: string | null

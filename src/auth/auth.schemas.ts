@@ -32,6 +32,18 @@ export const TokenResponse = Type.Object({
   user: User
 }, { title: 'TokenResponse' })
 
+/**
+ * The form of POST /token (RFC 6749 §4.3, §6). Loose on purpose: which fields a grant needs is
+ * decided by the handler, and a form that fails this schema answers RFC 6749's
+ * `invalid_request`, not the usual 422. A repeated field arrives as an array and fails it.
+ */
+export const TokenForm = Type.Object({
+  grant_type: Type.Optional(Type.String()),
+  username: Type.Optional(Type.String()),
+  password: Type.Optional(Type.String()),
+  refresh_token: Type.Optional(Type.String())
+})
+
 export const OAuthTokenResponse = Type.Object({
   access_token: Type.String(),
   token_type: Type.Literal('Bearer'),

@@ -8,7 +8,7 @@
  * except repairing the primary admin (set its password, activate, promote).
  */
 import { parseArgs } from 'node:util'
-import { createArgon2Hasher } from '../auth/password-hasher.js'
+import { createArgon2Hasher } from '../passwords/password-hasher.js'
 import { type Config, ConfigError, loadConfig } from '../config/index.js'
 import { createDb, type DatabaseHandle } from '../db/create-db.js'
 import { migrateDown, migrateToLatest } from '../db/migrate.js'
@@ -16,6 +16,7 @@ import { AppError } from '../http/errors.js'
 import { systemClock } from '../lib/clock.js'
 import { createSessionLiveness } from '../sessions/session-liveness.js'
 import { createRevocationPublisher, revocationChannel } from '../sessions/redis-session-liveness.js'
+import { createSessionRevocation } from '../sessions/session-revocation.js'
 import { createRedis } from '../kv/redis.js'
 import { createValidatorCompiler } from '../http/validation.js'
 import { CreateUserBody, type UserDto } from '../users/users.schemas.js'
@@ -138,7 +139,7 @@ async function run (command: string, positionals: string[], options: Options, co
       process.stderr.write('Warning: could not reach Redis to tell running servers; their session caches expire within SESSION_CACHE_TTL_MS\n')
     })
     : local
-  const users = createUsersService({ db, config, clock, hasher, liveness })
+  const users = createUsersService({ db, config, clock, hasher, sessions: createSessionRevocation({ db, clock, liveness }) })
   try {
     await runCommand(command, positionals, options, users)
   } finally {

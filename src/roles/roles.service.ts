@@ -1,10 +1,10 @@
 import { recordAuditEvent } from '../audit/audit.repository.js'
-import type { Db } from '../db/database.js'
+import type { Db } from '../database.js'
 import { uniqueViolationColumn } from '../db/errors.js'
 import { AppError } from '../http/errors.js'
 import type { Clock } from '../lib/clock.js'
-import type { RoleRow } from '../users/users.table.js'
-import type { Actor } from '../users/users.service.js'
+import type { RoleRow } from './roles.table.js'
+import type { Actor } from '../audit/audit.service.js'
 import { insertRole, listRoles } from './roles.repository.js'
 import type { CreateRoleInput, RoleDto } from './roles.schemas.js'
 

@@ -1,6 +1,6 @@
 import { newId } from '../lib/crypto.js'
 import { type Insertable, PostgresAdapter, sql, type Updateable } from 'kysely'
-import type { Db } from '../db/database.js'
+import type { Db } from '../database.js'
 import type { UserRow, UsersTable } from './users.table.js'
 
 export interface NewUser {

@@ -3,13 +3,18 @@ import type { Config, RateRule } from '../config/index.js'
 import type { CounterHit, KeyValueStore } from '../kv/kv.js'
 import { sha256 } from '../lib/crypto.js'
 import { rateLimitHits } from '../metrics/metrics.js'
-import { AppError } from './errors.js'
+import { AppError } from '../http/errors.js'
 
 /** 429 `rate_limited`; `firstInWindow` is true only for the refusal that crossed the limit. */
 export class RateLimitedError extends AppError {
   constructor (retryAfterSeconds: number, readonly firstInWindow: boolean) {
     super(429, 'rate_limited', 'Too many requests', { headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) } })
   }
+}
+
+/** True for the 429 of a rate limit (the lockout audit tells it from other errors). */
+export function isRateLimited (error: unknown): error is RateLimitedError {
+  return error instanceof RateLimitedError
 }
 
 /**

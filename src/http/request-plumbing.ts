@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Successful answers of this route are logged at debug level only (probes). */
+    quietAccessLog?: boolean
+  }
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+/** Fastify's `genReqId`: a sane incoming `x-request-id` is kept, anything else replaced. */
+export function requestIdOf (request: { headers: FastifyRequest['headers'] }): string {
+  const incoming = request.headers['x-request-id']
+  return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID()
+}
+
+/** Every response carries `x-request-id` (API.md). */
+export function registerRequestIdHeader (app: FastifyInstance): void {
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+}
+
+/** One line per request, instead of Fastify's two. */
+export function registerAccessLog (app: FastifyInstance): void {
+  app.addHook('onResponse', async (request, reply) => {
+    // Probes hit /healthz and /readyz every few seconds: their successes only at debug level.
+    const level = request.routeOptions.config.quietAccessLog && reply.statusCode < 400 ? 'debug' : 'info'
+    request.log[level]({
+      method: request.method,
+      // The path only: a query string is the client's and may carry anything.
+      url: request.url.split('?')[0],
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime * 10) / 10
+    }, 'request')
+  })
+}
+
+/** An empty JSON body reads as {}: POST /refresh and /logout are often sent that way. */
+export function registerJsonParser (app: FastifyInstance): void {
+  const defaultJsonParser = app.getDefaultJsonParser('error', 'error')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '' || (typeof body === 'string' && body.trim() === '')) return done(null, {})
+    defaultJsonParser(request, body as string, done)
+  })
+}
+
+/**
+ * Emails are trimmed before validation, so " a@b.co " passes the format check as "a@b.co";
+ * the services then normalise it (lib/email.ts) for storage, look-ups and counters.
+ */
+export function registerEmailTrim (app: FastifyInstance): void {
+  app.addHook('preValidation', async (request) => {
+    const body = request.body as Record<string, unknown> | undefined
+    if (body && typeof body === 'object' && typeof body.email === 'string') body.email = body.email.trim()
+  })
+}
