@@ -1,4 +1,4 @@
-import { AuditEvents, type AuditLog } from '../audit/audit.service.js'
+import { AuditEvents, type AuditEventType, type AuditLog } from '../audit/audit.service.js'
 import type { Config } from '../config/index.js'
 import type { ClientInfo } from '../lib/client-info.js'
 import type { Db } from '../database.js'
@@ -73,8 +73,9 @@ export type AuthService = ReturnType<typeof createAuthService>
 
 export function createAuthService (deps: AuthServiceDeps) {
   const { db, config, clock, hasher, signer, liveness, sessions, rateLimits } = deps
-  const audit = async (type: string, userId: string | null, client: ClientInfo | undefined, details?: Record<string, unknown>): Promise<void> => {
-    await deps.audit?.record(type, { userId, actorId: userId, ip: client?.ip ?? null, userAgent: client?.userAgent ?? null, ...(details ? { details } : {}) })
+  /** Pass `trx` whenever the event records a write: it then commits with it (see AuditLog). */
+  const audit = async (type: AuditEventType, userId: string | null, client: ClientInfo | undefined, details?: Record<string, unknown>, trx?: Db): Promise<void> => {
+    await deps.audit?.record(type, { userId, actorId: userId, ip: client?.ip ?? null, userAgent: client?.userAgent ?? null, ...(details ? { details } : {}) }, trx)
   }
   const limits = { minLength: config.password.minLength, maxLength: config.password.maxLength }
 
@@ -168,6 +169,7 @@ export function createAuthService (deps: AuthServiceDeps) {
     async authenticate (emailInput: string, password: string, client?: ClientInfo): Promise<UserRow> {
       const email = normalizeEmail(emailInput)
       const user = await findUserByEmail(db, email)
+      // The failure events below have no write of their own to join (see AuditLog.record).
       if (!user) {
         await hasher.verifyDummy(password)
         // Recorded like a wrong password (one write), so the two paths cost the same.
@@ -226,6 +228,8 @@ export function createAuthService (deps: AuthServiceDeps) {
       }
       const tokens = await startSession(db, toUser(user), client)
       signinAttempts.inc({ outcome: 'success' })
+      // Outside a transaction, like the failures: the hot path stays one insert, and an audit
+      // outage must not turn every sign-in into a 500.
       await audit(AuditEvents.signinSuccess, user.id, client)
       await rateLimits.signinPerAccount.reset(email)
       return tokens
@@ -256,6 +260,7 @@ export function createAuthService (deps: AuthServiceDeps) {
         // session (a guess by someone who knows its id) is just invalid and revokes nothing.
         const reused = session?.previous_refresh_token_hash != null && constantTimeEqual(session.previous_refresh_token_hash, presentedHash)
         if (session && session.revoked_at === null && reused) {
+          // A revocation stands even if its audit write fails, so the event follows it.
           await sessions.revokeSession(session.id)
           await audit(AuditEvents.refreshReuseDetected, session.user_id, client, { session_id: session.id })
         }
@@ -268,13 +273,13 @@ export function createAuthService (deps: AuthServiceDeps) {
     },
 
     async logout (sessionId: string, context?: { userId: string, client: ClientInfo }): Promise<void> {
+      // A revocation stands even if its audit write fails, so the event follows it.
       await sessions.revokeSession(sessionId)
       if (context) await audit(AuditEvents.logout, context.userId, context.client, { session_id: sessionId })
     },
 
     async logoutAll (userId: string, client?: ClientInfo): Promise<void> {
-      await sessions.revokeUserSessions(userId)
-      await audit(AuditEvents.logoutAll, userId, client)
+      await sessions.revokeUserSessions(userId, (trx) => audit(AuditEvents.logoutAll, userId, client, undefined, trx))
     },
 
     async updateProfile (userId: string, patch: { name?: string | null | undefined, username?: string | undefined }): Promise<UserDto> {
@@ -305,6 +310,7 @@ export function createAuthService (deps: AuthServiceDeps) {
       const user = await findUserById(db, userId)
       if (!user) throw Errors.invalidToken()
       if (!(await hasher.verify(user.password_hash, oldPassword))) {
+        // A refusal writes nothing else: no transaction to join.
         await audit(AuditEvents.passwordChanged, userId, client, { outcome: 'incorrect_password' })
         throw Errors.incorrectPassword()
       }
@@ -314,8 +320,8 @@ export function createAuthService (deps: AuthServiceDeps) {
       await sessions.revokeUserSessions(userId, async (trx) => {
         const updated = await updateUser(trx, userId, { password_hash: hash, password_changed_at: now, updated_at: now })
         await afterPasswordChange(trx, { config, clock }, updated ?? user)
+        await audit(AuditEvents.passwordChanged, userId, client, { outcome: 'changed' }, trx)
       })
-      await audit(AuditEvents.passwordChanged, userId, client, { outcome: 'changed' })
     },
 
     async listSessions (userId: string, currentSessionId: string): Promise<SessionView[]> {
@@ -335,6 +341,7 @@ export function createAuthService (deps: AuthServiceDeps) {
     async deleteSession (userId: string, sessionId: string, client?: ClientInfo): Promise<void> {
       const session = await findSession(db, sessionId)
       if (!session || session.user_id !== userId || session.revoked_at !== null) throw Errors.notFound('Session not found')
+      // A revocation stands even if its audit write fails, so the event follows it.
       await sessions.revokeSession(sessionId)
       await audit(AuditEvents.sessionRevoked, userId, client, { session_id: sessionId })
     }

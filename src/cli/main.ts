@@ -12,7 +12,7 @@ import { createArgon2Hasher } from '../passwords/password-hasher.js'
 import { type Config, ConfigError, loadConfig } from '../config/index.js'
 import { createDb, type DatabaseHandle } from '../db/create-db.js'
 import { migrateDown, migrateToLatest } from '../db/migrate.js'
-import { AppError } from '../http/errors.js'
+import { AppError, Errors } from '../http/errors.js'
 import { systemClock } from '../lib/clock.js'
 import { createSessionLiveness } from '../sessions/session-liveness.js'
 import { createRevocationPublisher, revocationChannel } from '../sessions/redis-session-liveness.js'
@@ -96,7 +96,7 @@ function assertValidNewUser (input: Record<string, unknown>): void {
   const validate = createValidatorCompiler()({ schema: CreateUserBody, httpPart: 'body', method: 'POST', url: '/api/v1/users' }) as ((data: unknown) => boolean) & { errors?: Array<{ instancePath: string, message?: string }> | null }
   if (validate(input)) return
   const errors = (validate.errors ?? []).map((e) => ({ field: e.instancePath.replace(/^\//, '') || 'input', message: e.message ?? 'is invalid' }))
-  throw new AppError(422, 'validation_error', 'Request validation failed', { errors })
+  throw Errors.validation(errors)
 }
 
 function oneTarget (positionals: string[], command: string): string {

@@ -90,8 +90,8 @@ export function createRecoveryService (deps: RecoveryServiceDeps) {
         // The link arrived by mail, which proves the address as well as a verification link does.
         const updated = await updateUser(trx, current.id, { password_hash: hash, password_changed_at: now, updated_at: now, is_verified: 1 })
         await afterPasswordChange(trx, { config, clock }, updated ?? current)
+        await audit?.record(AuditEvents.passwordReset, { userId: user.id, ip: client?.ip, userAgent: client?.userAgent }, trx)
       })
-      await audit?.record(AuditEvents.passwordReset, { userId: user.id, ip: client?.ip, userAgent: client?.userAgent })
     },
 
     /** Marks the address verified; the token only counts for the address it was sent to. */
@@ -111,9 +111,9 @@ export function createRecoveryService (deps: RecoveryServiceDeps) {
         if (current.is_verified === 1) return current
         const updated = await updateUser(trx, current.id, { is_verified: 1, updated_at: now })
         await enqueueEmailVerifiedMail(trx, { config, clock }, updated ?? current)
+        await audit?.record(AuditEvents.emailVerified, { userId: current.id, ip: client?.ip, userAgent: client?.userAgent }, trx)
         return updated ?? current
       })
-      await audit?.record(AuditEvents.emailVerified, { userId: user.id, ip: client?.ip, userAgent: client?.userAgent })
       return toUser(user)
     },
 

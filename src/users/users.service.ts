@@ -1,5 +1,5 @@
 import { recordAuditEvent } from '../audit/audit.repository.js'
-import type { Actor } from '../audit/audit.service.js'
+import { type Actor, AuditEvents } from '../audit/audit.service.js'
 import type { PasswordHasher } from '../passwords/password-hasher.js'
 import { passwordProblem } from '../passwords/password-policy.js'
 import type { Config } from '../config/index.js'
@@ -138,7 +138,7 @@ export function createUsersService (deps: UsersServiceDeps) {
         }
         const user = toUser(row)
         await recordAuditEvent(trx, {
-          type: 'admin.user.create',
+          type: AuditEvents.adminUserCreate,
           actorId: actor.userId,
           userId: user.id,
           ip: actor.ip,
@@ -204,7 +204,7 @@ export function createUsersService (deps: UsersServiceDeps) {
         if (values.role !== undefined) facts.role = values.role
         for (const flag of FLAGS) if (values[flag] !== undefined) facts[flag] = values[flag] === 1
         if (actor.userId === null) facts.via = 'cli'
-        await recordAuditEvent(trx, { type: 'admin.user.update', actorId: actor.userId, userId: id, ip: actor.ip, userAgent: actor.userAgent, details: facts, at: now })
+        await recordAuditEvent(trx, { type: AuditEvents.adminUserUpdate, actorId: actor.userId, userId: id, ip: actor.ip, userAgent: actor.userAgent, details: facts, at: now })
         return updated
       })
       return toUser(row)
@@ -219,7 +219,7 @@ export function createUsersService (deps: UsersServiceDeps) {
       await sessions.revokeUserSessions(id, async (trx) => {
         if (!(await deleteUser(trx, id))) throw Errors.userNotFound()
         await recordAuditEvent(trx, {
-          type: 'admin.user.delete',
+          type: AuditEvents.adminUserDelete,
           actorId: actor.userId,
           userId: id,
           ip: actor.ip,
