@@ -7,7 +7,7 @@ import { createCsrfGuard } from './http/csrf.js'
 import { registerErrorHandling } from './http/error-handler.js'
 import { refuseNulCharacters } from './http/input-hygiene.js'
 import { registerOpenApi } from './http/openapi.js'
-import { registerAccessLog, registerEmailTrim, registerJsonParser, registerRequestIdHeader, requestIdOf } from './http/request-plumbing.js'
+import { registerAccessLog, registerEmailTrim, registerJsonOnly, registerJsonParser, registerRequestIdHeader, requestIdOf } from './http/request-plumbing.js'
 import { ErrorResponse } from './http/schemas.js'
 import { registerSecurityHeaders } from './http/security-headers.js'
 import { createValidatorCompiler } from './http/validation.js'
@@ -76,6 +76,7 @@ async function registerPlugins (app: FastifyInstance, config: Config): Promise<v
   observeHttpMetrics(app)
   registerRequestIdHeader(app)
   registerAccessLog(app)
+  registerJsonOnly(app)
   registerJsonParser(app)
   registerEmailTrim(app)
   await app.register(cookie)

@@ -82,6 +82,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
   })
 
   app.post('/login', {
+    config: { formBody: true },
     schema: {
       tags,
       summary: 'Sign in from an HTML form (sets cookies)',
@@ -98,6 +99,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
   })
 
   app.post('/token', {
+    config: { formBody: true },
     schema: {
       tags,
       summary: 'OAuth2 token endpoint (password and refresh_token grants)',

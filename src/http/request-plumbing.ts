@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { Errors } from './errors.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** Successful answers of this route are logged at debug level only (probes). */
     quietAccessLog?: boolean
+    /** The route takes `application/x-www-form-urlencoded` bodies too (only /login and /token). */
+    formBody?: boolean
   }
 }
 
@@ -55,5 +58,23 @@ export function registerEmailTrim (app: FastifyInstance): void {
   app.addHook('preValidation', async (request) => {
     const body = request.body as Record<string, unknown> | undefined
     if (body && typeof body === 'object' && typeof body.email === 'string') body.email = body.email.trim()
+  })
+}
+
+/**
+ * JSON endpoints refuse every other content type with 415 (API.md): a form or text/plain body
+ * is what a foreign page can send without a CORS preflight, so accepting one would let it act
+ * through a visitor's browser. Only routes marked `formBody` also take forms. Runs before the
+ * body is read; a request without a body (no content type) is left to the route.
+ */
+export function registerJsonOnly (app: FastifyInstance): void {
+  app.addHook('preParsing', async (request) => {
+    if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS' || request.is404) return
+    const type = request.headers['content-type']
+    if (type === undefined) return
+    const essence = type.split(';', 1)[0]?.trim().toLowerCase()
+    if (essence === 'application/json') return
+    if (essence === 'application/x-www-form-urlencoded' && request.routeOptions.config.formBody === true) return
+    throw Errors.unsupportedMediaType()
   })
 }

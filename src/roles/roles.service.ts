@@ -8,7 +8,6 @@ import { type Actor, AuditEvents } from '../audit/audit.service.js'
 import { insertRole, listRoles } from './roles.repository.js'
 import type { CreateRoleInput, RoleDto } from './roles.schemas.js'
 
-
 function toRole (row: RoleRow): RoleDto {
   return { slug: row.slug, name: row.name, description: row.description }
 }
