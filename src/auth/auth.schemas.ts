@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox'
+import { Type } from '@sinclair/typebox'
 import { DisplayName, Email, Password, User, Username } from '../users/users.schemas.js'
 
 export const SignupBody = Type.Object({
@@ -65,5 +65,3 @@ export const SessionItem = Type.Object({
 
 // Any string: an id that is not one of ours is simply not found (404), not a validation error.
 export const SessionParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
-
-export type SignupBodyT = Static<typeof SignupBody>

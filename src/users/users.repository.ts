@@ -176,11 +176,6 @@ export async function listUsers (db: Db, query: UserListQuery): Promise<{ rows: 
   return { rows: wanted.flatMap((key) => byKey.get(key) ?? []), total }
 }
 
-export function countUsers (db: Db): Promise<number> {
-  return db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('count'))
-    .executeTakeFirstOrThrow().then((r) => Number(r.count))
-}
-
 export function findPrimaryUser (db: Db): Promise<UserRow | undefined> {
   return db.selectFrom('users').selectAll().where('is_primary', '=', 1).executeTakeFirst()
 }
