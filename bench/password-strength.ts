@@ -2,7 +2,7 @@
 // typical passwords and the patterns that are most expensive to estimate.
 // Run: npm run bench:password [-- <rounds>]
 import { performance } from 'node:perf_hooks'
-import { passwordProblem, preloadPasswordPolicy } from '../src/auth/password-policy.js'
+import { passwordProblem, preloadPasswordPolicy } from '../src/passwords/password-policy.js'
 
 const rounds = Number(process.argv[2] ?? 50)
 const limits = { minLength: 8, maxLength: 128 }

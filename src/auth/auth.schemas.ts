@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox'
+import { Type } from '@sinclair/typebox'
 import { DisplayName, Email, Password, User, Username } from '../users/users.schemas.js'
 
 export const SignupBody = Type.Object({
@@ -21,19 +21,6 @@ export const RefreshBody = Type.Object({ refresh_token: Type.Optional(RefreshTok
 /** POST /logout: the access token authenticates it; the refresh token alone may, once it has expired. */
 export const LogoutBody = Type.Object({ refresh_token: Type.Optional(RefreshToken) })
 
-/**
- * POST /token, checked by hand (RFC 6749 §5.2 fixes its error shape) but bounded exactly as
- * the JSON schemas bound the same values, so nothing longer reaches a service or an audit row.
- */
-export const TokenForm = Type.Object({
-  grant_type: Type.Optional(Type.String({ maxLength: 64 })),
-  username: Type.Optional(LoginForm.properties.username),
-  password: Type.Optional(Password),
-  refresh_token: Type.Optional(RefreshToken),
-  scope: Type.Optional(Type.String({ maxLength: 1024 })),
-  client_id: Type.Optional(Type.String({ maxLength: 256 }))
-})
-
 export const UpdateMeBody = Type.Object({
   name: Type.Optional(Type.Union([DisplayName, Type.Null()])),
   username: Type.Optional(Username)
@@ -48,6 +35,22 @@ export const TokenResponse = Type.Object({
   refresh_token: Type.String(),
   user: User
 }, { title: 'TokenResponse' })
+
+/**
+ * The form of POST /token (RFC 6749 §4.3, §6). Loose on purpose: which fields a grant needs is
+ * decided by the handler, and a form that fails this schema answers RFC 6749's
+ * `invalid_request`, not the usual 422. A repeated field arrives as an array and fails it.
+ * Every field is bounded exactly as the JSON schemas bound the same value, so nothing longer
+ * reaches a service or an audit row.
+ */
+export const TokenForm = Type.Object({
+  grant_type: Type.Optional(Type.String({ maxLength: 64 })),
+  username: Type.Optional(LoginForm.properties.username),
+  password: Type.Optional(Password),
+  refresh_token: Type.Optional(RefreshToken),
+  scope: Type.Optional(Type.String({ maxLength: 1024 })),
+  client_id: Type.Optional(Type.String({ maxLength: 256 }))
+})
 
 export const OAuthTokenResponse = Type.Object({
   access_token: Type.String(),
@@ -70,5 +73,3 @@ export const SessionItem = Type.Object({
 
 // Any string: an id that is not one of ours is simply not found (404), not a validation error.
 export const SessionParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
-
-export type SignupBodyT = Static<typeof SignupBody>

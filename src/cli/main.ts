@@ -8,19 +8,20 @@
  * except repairing the primary admin (set its password, activate, promote).
  */
 import { parseArgs } from 'node:util'
-import { createArgon2Hasher } from '../auth/password-hasher.js'
+import { createArgon2Hasher } from '../passwords/password-hasher.js'
 import { type Config, ConfigError, loadConfig } from '../config/index.js'
 import { createDb, type DatabaseHandle } from '../db/create-db.js'
 import { migrateDown, migrateToLatest } from '../db/migrate.js'
-import { AppError } from '../http/errors.js'
+import { AppError, Errors } from '../http/errors.js'
 import { systemClock } from '../lib/clock.js'
 import { createSessionLiveness } from '../sessions/session-liveness.js'
 import { createRevocationPublisher, revocationChannel } from '../sessions/redis-session-liveness.js'
+import { createSessionRevocation } from '../sessions/session-revocation.js'
 import { createRedis } from '../kv/redis.js'
 import { createValidatorCompiler } from '../http/validation.js'
 import { CreateUserBody, type UserDto } from '../users/users.schemas.js'
 import { type Actor, createUsersService, type UsersService } from '../users/users.service.js'
-import { passwordPolicyFromConfig } from '../auth/password-policy.js'
+import { passwordPolicyFromConfig } from '../passwords/password-policy.js'
 import { PasswordInputError, readPassword } from './password-input.js'
 
 const USAGE = `Usage: authd-admin <command> [options]
@@ -96,7 +97,7 @@ function assertValidNewUser (input: Record<string, unknown>): void {
   const validate = createValidatorCompiler()({ schema: CreateUserBody, httpPart: 'body', method: 'POST', url: '/api/v1/users' }) as ((data: unknown) => boolean) & { errors?: Array<{ instancePath: string, message?: string }> | null }
   if (validate(input)) return
   const errors = (validate.errors ?? []).map((e) => ({ field: e.instancePath.replace(/^\//, '') || 'input', message: e.message ?? 'is invalid' }))
-  throw new AppError(422, 'validation_error', 'Request validation failed', { errors })
+  throw Errors.validation(errors)
 }
 
 function oneTarget (positionals: string[], command: string): string {
@@ -142,7 +143,7 @@ async function run (command: string, positionals: string[], options: Options, co
   const passwordPolicy = passwordPolicyFromConfig(config, {
     warn: () => { process.stderr.write('Warning: the breached-password check is unavailable; the password was judged by the local checks alone\n') }
   })
-  const users = createUsersService({ db, config, clock, hasher, liveness, passwordPolicy })
+  const users = createUsersService({ db, config, clock, hasher, sessions: createSessionRevocation({ db, clock, liveness }), passwordPolicy })
   try {
     await runCommand(command, positionals, options, users)
   } finally {

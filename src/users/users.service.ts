@@ -1,27 +1,21 @@
 import { recordAuditEvent } from '../audit/audit.repository.js'
-import type { PasswordHasher } from '../auth/password-hasher.js'
-import type { PasswordPolicy } from '../auth/password-policy.js'
+import { type Actor, AuditEvents } from '../audit/audit.service.js'
+import type { PasswordHasher } from '../passwords/password-hasher.js'
+import type { PasswordPolicy } from '../passwords/password-policy.js'
 import type { Config } from '../config/index.js'
-import type { Db } from '../db/database.js'
+import type { Db } from '../database.js'
 import { uniqueViolationColumn } from '../db/errors.js'
 import { Errors } from '../http/errors.js'
 import type { Clock } from '../lib/clock.js'
-import { voidTokens } from '../recovery/one-time-tokens.repository.js'
+import { voidTokens } from '../tokens/one-time-tokens.repository.js'
 import { findRole } from '../roles/roles.repository.js'
-import type { SessionLiveness } from '../sessions/session-liveness.js'
-import { revokeUserSessions } from '../sessions/sessions.repository.js'
-import { normalizeEmail, toUser } from './users.mapper.js'
+import { normalizeEmail } from '../lib/email.js'
+import { toUser } from './users.mapper.js'
 import { deleteUser, findUserByEmail, findUserById, insertUser, listUsers, newUserRow, type UserListQuery, updateUser } from './users.repository.js'
 import type { UserDto } from './users.schemas.js'
 import type { UserRow, UsersTable } from './users.table.js'
 
-/** Who performs an administrative action: a superuser over HTTP, or the operator CLI. */
-export interface Actor {
-  /** The acting superuser; null for the operator CLI, which has the database itself. */
-  userId: string | null
-  ip: string | null
-  userAgent: string | null
-}
+export type { Actor }
 
 export interface CreateUserInput {
   email: string
@@ -43,8 +37,20 @@ export interface UsersServiceDeps {
   config: Config
   clock: Clock
   hasher: PasswordHasher
-  liveness: SessionLiveness
+  sessions: UserSessions
   passwordPolicy: PasswordPolicy
+}
+
+/**
+ * What this service needs of the sessions module, which owns revocation (its
+ * `SessionRevocation` fits). Declared here, not imported, so that users does not depend on
+ * sessions, which depends on users for the user it attaches to a session.
+ */
+export interface UserSessions {
+  /** Runs `within` and revokes every session of the user in one transaction, then clears every cache. */
+  revokeUserSessions: <T>(userId: string, within: (trx: Db) => Promise<T>) => Promise<T>
+  /** Runs `within` in a transaction, then drops the cached sessions answers that carry the user. */
+  changeUser: <T>(userId: string, within: (trx: Db) => Promise<T>) => Promise<T>
 }
 
 const unknownRole = () => Errors.validation([{ field: 'role', message: 'Unknown role' }])
@@ -55,7 +61,7 @@ const FLAGS = ['is_active', 'is_superuser', 'is_verified'] as const
 export type UsersService = ReturnType<typeof createUsersService>
 
 export function createUsersService (deps: UsersServiceDeps) {
-  const { db, clock, hasher, liveness } = deps
+  const { db, clock, hasher, sessions } = deps
   const assertPasswordAcceptable = (password: string, context: { email: string, username: string }): Promise<void> =>
     deps.passwordPolicy.assertAcceptable('password', password, context)
 
@@ -138,7 +144,7 @@ export function createUsersService (deps: UsersServiceDeps) {
         }
         const user = toUser(row)
         await recordAuditEvent(trx, {
-          type: 'admin.user.create',
+          type: AuditEvents.adminUserCreate,
           actorId: actor.userId,
           userId: user.id,
           ip: actor.ip,
@@ -190,7 +196,10 @@ export function createUsersService (deps: UsersServiceDeps) {
       if (changed.length === 0) return toUser(target)
 
       const revokes = deactivates || demotes || patch.password !== undefined
-      const row = await db.transaction().execute(async (trx) => {
+      // A revoking change and the revocation commit together; either way the cached session
+      // answers (which carry the user) are dropped after the commit.
+      const inTransaction = revokes ? sessions.revokeUserSessions : sessions.changeUser
+      const row = await inTransaction(id, async (trx) => {
         if (values.role !== undefined && !(await findRole(trx, values.role))) throw unknownRole()
         let updated: UserRow | undefined
         try {
@@ -199,7 +208,6 @@ export function createUsersService (deps: UsersServiceDeps) {
           conflict(error)
         }
         if (!updated) throw Errors.userNotFound()
-        if (revokes) await revokeUserSessions(trx, id, now.toISOString())
         // Links mailed to the old address must not work for the new one (a reset link would
         // also mark the new address verified).
         if (newEmail) {
@@ -211,11 +219,9 @@ export function createUsersService (deps: UsersServiceDeps) {
         if (values.role !== undefined) facts.role = values.role
         for (const flag of FLAGS) if (values[flag] !== undefined) facts[flag] = values[flag] === 1
         if (actor.userId === null) facts.via = 'cli'
-        await recordAuditEvent(trx, { type: 'admin.user.update', actorId: actor.userId, userId: id, ip: actor.ip, userAgent: actor.userAgent, details: facts, at: now })
+        await recordAuditEvent(trx, { type: AuditEvents.adminUserUpdate, actorId: actor.userId, userId: id, ip: actor.ip, userAgent: actor.userAgent, details: facts, at: now })
         return updated
       })
-      // After the commit: the cached session answers must not outlive the change.
-      await liveness.forgetUser(id)
       return toUser(row)
     },
 
@@ -224,10 +230,11 @@ export function createUsersService (deps: UsersServiceDeps) {
       const target = await getRow(id)
       await assertMayChange(target, actor, { disables: true })
       const now = clock.now()
-      await db.transaction().execute(async (trx) => {
+      // The sessions go with the user (foreign key cascade); the revocation clears the caches.
+      await sessions.revokeUserSessions(id, async (trx) => {
         if (!(await deleteUser(trx, id))) throw Errors.userNotFound()
         await recordAuditEvent(trx, {
-          type: 'admin.user.delete',
+          type: AuditEvents.adminUserDelete,
           actorId: actor.userId,
           userId: id,
           ip: actor.ip,
@@ -236,7 +243,6 @@ export function createUsersService (deps: UsersServiceDeps) {
           at: now
         })
       })
-      await liveness.forgetUser(id)
     }
   }
   return service

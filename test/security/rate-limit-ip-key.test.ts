@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { FastifyInstance } from 'fastify'
-import { ipRateLimitKey } from '../../src/http/rate-limit.js'
+import { ipRateLimitKey } from '../../src/rate-limits/rate-limit.js'
 import { buildTestApp } from '../helpers/build-test-app.js'
 import { uniqueEmail } from '../helpers/factories.js'
 

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify'
 import { authOf } from './authenticate.js'
-import { Errors } from './errors.js'
+import { Errors } from '../http/errors.js'
 
 /**
  * For superuser-only routes: an onRequest hook right after `authenticate`, so it runs before
