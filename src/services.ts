@@ -112,7 +112,7 @@ export async function buildServices (app: FastifyInstance, config: Config, deps:
   if (primaryAdmin === 'email_in_use') app.log.warn('ADMIN_EMAIL belongs to an account whose password is not ADMIN_PASSWORD: primary admin not created')
   if (primaryAdmin === 'other_primary_exists') app.log.warn('a primary admin with another email exists: ADMIN_EMAIL ignored')
   if (primaryAdmin === 'created' || primaryAdmin === 'promoted') app.log.info(`primary admin ${primaryAdmin}`)
-  const recovery = createRecoveryService({ db, config, clock, hasher, sessions, audit, passwordPolicy })
+  const recovery = createRecoveryService({ db, config, clock, hasher, sessions, audit, passwordPolicy, rateLimits })
 
   const mailer = config.mail.smtpUrl
     ? createSmtpMailer({ url: config.mail.smtpUrl, from: config.mail.from })

@@ -73,8 +73,6 @@ export const recoveryRoutes: FastifyPluginAsyncTypebox<RecoveryRoutesOptions> = 
       response: { 202: MessageResponse, ...errorResponses(401, 403, 429) }
     }
   }, async (request, reply) => {
-    // Per account, counted whether or not a mail is sent: 3 an hour by default.
-    await rateLimits.resendVerificationPerAccount.hit(authOf(request).user.id)
     await recovery.resendVerification(authOf(request).user.id)
     return reply.code(202).send({ message: RESEND_VERIFICATION_MESSAGE })
   })

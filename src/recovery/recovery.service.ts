@@ -2,6 +2,7 @@ import { type AuditLog, AuditEvents } from '../audit/audit.service.js'
 import type { ClientInfo } from '../lib/client-info.js'
 import type { PasswordHasher } from '../passwords/password-hasher.js'
 import type { PasswordPolicy } from '../passwords/password-policy.js'
+import type { AuthRateLimits } from '../rate-limits/rate-limit.js'
 import type { Config } from '../config/index.js'
 import type { Db } from '../database.js'
 import { Errors } from '../http/errors.js'
@@ -30,6 +31,8 @@ export interface RecoveryServiceDeps {
   /** The one way to revoke sessions (database, then every cache). */
   sessions: SessionRevocation
   passwordPolicy: PasswordPolicy
+  /** Enforced here, so every entry point (API, hosted pages) shares the limit. */
+  rateLimits: Pick<AuthRateLimits, 'resendVerificationPerAccount'>
 }
 
 /** Tokens are base64url; anything else cannot be one of ours and costs no database work. */
@@ -119,11 +122,14 @@ export function createRecoveryService (deps: RecoveryServiceDeps) {
     },
 
     /**
-     * Sends a new verification link unless the address is already verified. Earlier links are
+     * Sends a new verification link unless the address is already verified (429 past the
+     * per-account limit). Earlier links are
      * voided first, as for reset links: only the newest mail works, so however often someone
      * asks, one live verification token exists per account.
      */
     async resendVerification (userId: string): Promise<void> {
+      // Per account, counted whether or not a mail is sent (3 an hour by default).
+      await deps.rateLimits.resendVerificationPerAccount.hit(userId)
       await db.transaction().execute(async (trx) => {
         const user = await findUserById(trx, userId)
         if (!user || user.is_verified === 1) return
