@@ -37,7 +37,12 @@ export const Errors = {
     new AppError(422, 'validation_error', 'Request validation failed', { errors }),
   rateLimited: (retryAfterSeconds: number) =>
     new AppError(429, 'rate_limited', 'Too many requests', { headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) } }),
-  csrfFailed: () => new AppError(403, 'csrf_failed', 'Cross-site request refused')
+  csrfFailed: () => new AppError(403, 'csrf_failed', 'Cross-site request refused'),
+  internal: (cause?: unknown) => new AppError(500, 'internal_error', 'Internal server error', { cause }),
+  // The operator CLI's own codes: never sent over HTTP (the status only ranks them); both
+  // mean exit code 2, "nothing was done, fix the command line or the environment".
+  usage: (message: string) => new AppError(400, 'usage_error', message),
+  invalidConfig: (message: string) => new AppError(500, 'config_error', message)
 } as const
 
 /** Errors of the OAuth2 token endpoint, which RFC 6749 §5.2 gives a shape of its own. */
