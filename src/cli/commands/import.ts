@@ -13,8 +13,11 @@ interface Rejected { line: number, code: string, reason: string }
 
 const validateRow = bodyValidator(ImportUserRow)
 
+/** Trimmed; an empty cell (all CSV has for "no value") is an absent field. */
 function text (value: unknown): unknown {
-  return typeof value === 'string' ? value.trim() : value
+  if (typeof value !== 'string') return value
+  const trimmed = value.trim()
+  return trimmed === '' ? undefined : trimmed
 }
 
 /** CSV has only text: "true"/"1" and "false"/"0"/"" are the booleans; anything else fails the schema. */
@@ -32,8 +35,8 @@ function toInput (fields: Record<string, unknown>): Record<string, unknown> {
     email: text(fields.email),
     username: text(fields.username),
     hash: text(fields.hash ?? fields.password_hash),
-    ...(name !== undefined && name !== '' ? { name } : {}),
-    ...(role !== undefined && role !== '' ? { role } : {}),
+    ...(name !== undefined ? { name } : {}),
+    ...(role !== undefined ? { role } : {}),
     is_verified: flagValue(fields.is_verified)
   }
 }
