@@ -1,5 +1,5 @@
 import type { Config } from '../config/index.js'
-import type { Db } from '../db/database.js'
+import type { Db } from '../database.js'
 import type { Clock } from '../lib/clock.js'
 import type { TokenSigner } from '../tokens/jwt.js'
 import type { UsersService } from '../users/users.service.js'

@@ -1,11 +1,12 @@
 import type { Redis } from 'ioredis'
-import { createArgon2Hasher } from '../auth/password-hasher.js'
+import { createArgon2Hasher } from '../passwords/password-hasher.js'
 import type { Config } from '../config/index.js'
-import type { Db } from '../db/database.js'
+import type { Db } from '../database.js'
 import { createRedis } from '../kv/redis.js'
 import { systemClock } from '../lib/clock.js'
 import { createRevocationPublisher, revocationChannel } from '../sessions/redis-session-liveness.js'
 import { createSessionLiveness } from '../sessions/session-liveness.js'
+import { createSessionRevocation } from '../sessions/session-revocation.js'
 import { createTokenSigner, type TokenSigner } from '../tokens/jwt.js'
 import { createUsersService, type UsersService } from '../users/users.service.js'
 import type { CliContext } from './command.js'
@@ -35,7 +36,7 @@ export function createCliContext (config: Config, db: Db, warn: (line: string) =
         warn('Warning: could not reach Redis to tell running servers; their session caches expire within SESSION_CACHE_TTL_MS')
       })
       : local
-    return createUsersService({ db, config, clock, hasher: createArgon2Hasher(config.password.argon2), liveness })
+    return createUsersService({ db, config, clock, hasher: createArgon2Hasher(config.password.argon2), sessions: createSessionRevocation({ db, clock, liveness }) })
   }
 
   return {

@@ -1,7 +1,7 @@
 import { accessSync, constants, statSync } from 'node:fs'
 import { extname } from 'node:path'
 import { type AppError, Errors } from '../../http/errors.js'
-import { normalizeEmail } from '../../users/users.mapper.js'
+import { normalizeEmail } from '../../lib/email.js'
 import { type ImportUserInput, ImportUserRow } from '../../users/users.schemas.js'
 import { choiceOption, integerOption, oneArg } from '../args.js'
 import { defineCommand, type GroupSpec } from '../command.js'
