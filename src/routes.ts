@@ -60,9 +60,8 @@ export async function registerRoutes (app: FastifyInstance, table: readonly Rout
   })
   for (const entry of table) {
     served = []
+    // Awaiting app.register loads the plugin now, so its routes are in `served` below.
     await entry.register(app)
-    // Plugins registered with app.register run when the instance loads; load this one now.
-    await app.after()
     const listed = entry.paths.map((path) => {
       const [method, url = ''] = path.split(' ')
       return `${method} ${entry.prefix}${url === '/' && entry.prefix !== '' ? '' : url}`
