@@ -46,6 +46,15 @@ import { deleteDeadTokens } from './recovery/one-time-tokens.repository.js'
 import { createRedisSessionLiveness, revocationChannel } from './sessions/redis-session-liveness.js'
 import { registerHttpMetrics, registerOutboxDepth } from './metrics/metrics.js'
 import { outboxStats } from './mail/outbox.repository.js'
+// Two-step verification and passkeys
+import { issueMfaChallenge } from './mfa/mfa-challenges.js'
+import { createMfaAdminService } from './mfa/mfa-admin.service.js'
+import { deleteDeadChallenges } from './mfa/mfa.repository.js'
+import { mfaAdminRoutes, mfaRoutes } from './mfa/mfa.routes.js'
+import { createMfaService } from './mfa/mfa.service.js'
+import { deleteDeadWebauthnChallenges } from './passkeys/passkeys.repository.js'
+import { passkeysRoutes } from './passkeys/passkeys.routes.js'
+import { createPasskeysService } from './passkeys/passkeys.service.js'
 
 export interface AppOverrides {
   clock?: Clock
@@ -139,7 +148,10 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   const auditRetention = scheduleAuditRetention(audit, app.log)
   app.addHook('onClose', async () => { auditRetention.stop() })
   await auditRetention.firstRun
-  const auth = createAuthService({ db, config, clock, hasher, signer, liveness, audit })
+  const auth = createAuthService({ db, config, clock, hasher, signer, liveness, audit, secondStep: (user) => issueMfaChallenge(db, clock, user.id) })
+  const mfa = createMfaService({ db, config, clock, hasher, liveness, limiter: rateLimits.mfaPerAccount, audit, openSession: auth.openSession })
+  const mfaAdmin = createMfaAdminService({ db, config, clock, liveness })
+  const passkeys = createPasskeysService({ db, config, clock, limiter: rateLimits.passkeyPerIp, audit, openSession: auth.openSession })
   const users = createUsersService({ db, config, clock, hasher, liveness })
   const roles = createRolesService({ db, clock })
   // A refused ADMIN_PASSWORD stops start-up; close what is open so the process can exit.
@@ -159,7 +171,11 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
     clock,
     config: config.mail.outbox,
     renderers: { password_reset: recovery.renderPasswordReset },
-    housekeeping: [(before) => deleteDeadTokens(db, before)]
+    housekeeping: [
+      (before) => deleteDeadTokens(db, before),
+      (before) => deleteDeadChallenges(db, before),
+      (before) => deleteDeadWebauthnChallenges(db, before)
+    ]
   })
   app.addHook('onReady', async () => { outboxSender.start() })
   // Read only when /metrics is scraped.
@@ -221,6 +237,9 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   await app.register(rolesRoutes, { prefix: '/api/v1/roles', roles, authenticate })
   await app.register(auditRoutes, { prefix: '/api/v1/audit-events', authenticate, reader: createAuditReader(db) })
   await app.register(recoveryRoutes, { prefix: '/api/v1/auth', recovery, authenticate, rateLimits })
+  await app.register(mfaRoutes, { prefix: '/api/v1/auth', config, mfa, authenticate })
+  await app.register(passkeysRoutes, { prefix: '/api/v1/auth', config, passkeys, authenticate })
+  await app.register(mfaAdminRoutes, { prefix: '/api/v1/users', admin: mfaAdmin, authenticate })
 
   app.get('/.well-known/jwks.json', {
     schema: { tags: ['operations'], summary: 'Public keys that verify access tokens', operationId: 'jwks' }

@@ -18,6 +18,19 @@ export const AuditEvents = {
   /** For the recovery flows: record with `audit.record(AuditEvents.passwordReset, …)`. */
   passwordReset: 'password.reset',
   emailVerified: 'email.verified',
+  // Two-step verification and passkeys
+  mfaEnabled: 'mfa.enabled',
+  mfaDisabled: 'mfa.disabled',
+  /** A wrong code at the second step or while managing the factor. */
+  mfaCodeFailed: 'mfa.code_failed',
+  mfaRecoveryCodeUsed: 'mfa.recovery_code_used',
+  mfaRecoveryCodesRegenerated: 'mfa.recovery_codes_regenerated',
+  passkeyAdded: 'passkey.added',
+  passkeyRenamed: 'passkey.renamed',
+  passkeyRemoved: 'passkey.removed',
+  /** Every passkey sign-in attempt, with `details.outcome`. */
+  passkeySignin: 'passkey.signin',
+  adminMfaReset: 'admin.user.mfa_reset',
   /** Admin actions use `admin.<resource>.<action>`, e.g. `admin.user.update`, with `actorId`. */
   adminPrefix: 'admin.'
 } as const

@@ -5,6 +5,8 @@ import type { OneTimeTokensTable } from '../recovery/one-time-tokens.table.js'
 import type { RolesTable, UserCountsTable, UsersTable } from '../users/users.table.js'
 import type { SessionsTable } from '../sessions/sessions.table.js'
 import type { SigningKeysTable } from '../tokens/signing-keys.table.js'
+import type { MfaChallengesTable, MfaRecoveryCodesTable, MfaTotpTable } from '../mfa/mfa.table.js'
+import type { PasskeysTable, WebauthnChallengesTable } from '../passkeys/passkeys.table.js'
 
 export interface Database {
   users: UsersTable
@@ -15,6 +17,11 @@ export interface Database {
   user_counts: UserCountsTable
   mail_outbox: MailOutboxTable
   one_time_tokens: OneTimeTokensTable
+  mfa_totp: MfaTotpTable
+  mfa_recovery_codes: MfaRecoveryCodesTable
+  mfa_challenges: MfaChallengesTable
+  passkeys: PasskeysTable
+  webauthn_challenges: WebauthnChallengesTable
 }
 
 export type Db = Kysely<Database>

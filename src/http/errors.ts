@@ -10,7 +10,7 @@ export class AppError extends Error {
     readonly statusCode: number,
     readonly code: string,
     message: string,
-    readonly options: { errors?: FieldError[], headers?: Record<string, string>, cause?: unknown } = {}
+    readonly options: { errors?: FieldError[], headers?: Record<string, string>, cause?: unknown, /** Extra body fields the contract fixes (e.g. `mfa_token`). */ extra?: Record<string, string> } = {}
   ) {
     super(message, { cause: options.cause })
     this.name = 'AppError'
@@ -37,13 +37,21 @@ export const Errors = {
     new AppError(422, 'validation_error', 'Request validation failed', { errors }),
   rateLimited: (retryAfterSeconds: number) =>
     new AppError(429, 'rate_limited', 'Too many requests', { headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) } }),
-  csrfFailed: () => new AppError(403, 'csrf_failed', 'Cross-site request refused')
+  csrfFailed: () => new AppError(403, 'csrf_failed', 'Cross-site request refused'),
+  // Two-step verification and passkeys
+  mfaRequired: (mfaToken: string) => new AppError(403, 'mfa_required', 'Two-step verification required', { extra: { mfa_token: mfaToken } }),
+  mfaAlreadyEnabled: () => new AppError(409, 'mfa_already_enabled', 'Two-step verification is already enabled'),
+  mfaNotEnabled: () => new AppError(409, 'mfa_not_enabled', 'Two-step verification is not enabled'),
+  /** A wrong code while managing the factor (400), or at the second step of a sign-in (401). */
+  invalidCode: (statusCode: 400 | 401 = 400) => new AppError(statusCode, 'invalid_code', 'Invalid verification code'),
+  invalidPasskeyRegistration: () => new AppError(400, 'invalid_passkey', 'Passkey could not be registered'),
+  passkeyNotRecognised: () => new AppError(401, 'invalid_passkey', 'Passkey not recognised')
 } as const
 
 /** Errors of the OAuth2 token endpoint, which RFC 6749 §5.2 gives a shape of its own. */
 export class OAuthError extends Error {
   // eslint-disable-next-line n/handle-callback-err -- `error` is the RFC 6749 error code, not a callback error
-  constructor (readonly error: 'invalid_request' | 'invalid_grant' | 'unsupported_grant_type' | 'invalid_client', readonly description: string, readonly statusCode = 400) {
+  constructor (readonly error: 'invalid_request' | 'invalid_grant' | 'unsupported_grant_type' | 'invalid_client' | 'mfa_required', readonly description: string, readonly statusCode = 400, readonly extra: Record<string, string> = {}) {
     super(description)
     this.name = 'OAuthError'
   }
