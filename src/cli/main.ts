@@ -21,6 +21,7 @@ import { createValidatorCompiler } from '../http/validation.js'
 import { CreateUserBody, type UserDto } from '../users/users.schemas.js'
 import { type Actor, createUsersService, type UsersService } from '../users/users.service.js'
 import { PasswordInputError, readPassword } from './password-input.js'
+import { createMfaAdminService, type MfaAdminService } from '../mfa/mfa-admin.service.js'
 
 const USAGE = `Usage: authd-admin <command> [options]
 
@@ -32,6 +33,7 @@ Commands:
   activate <id|email>            reactivate a user
   promote <id|email>             make a user superuser with role admin
   demote <id|email>              make a superuser a member again (ends their sessions)
+  reset-mfa <id|email>           turn a user's two-step verification off (lost device), end their sessions, mail them
   list [--search S] [--active|--inactive] [--sort F] [--desc] [--limit N] [--offset N] [--json]
   search <term> [same options as list]
   migrate [down]                 migrate the database to the latest schema (or one step down)
@@ -139,14 +141,15 @@ async function run (command: string, positionals: string[], options: Options, co
     })
     : local
   const users = createUsersService({ db, config, clock, hasher, liveness })
+  const mfaAdmin = createMfaAdminService({ db, config, clock, liveness })
   try {
-    await runCommand(command, positionals, options, users)
+    await runCommand(command, positionals, options, users, mfaAdmin)
   } finally {
     redis?.disconnect()
   }
 }
 
-async function runCommand (command: string, positionals: string[], options: Options, users: UsersService): Promise<void> {
+async function runCommand (command: string, positionals: string[], options: Options, users: UsersService, mfaAdmin: MfaAdminService): Promise<void> {
   switch (command) {
     case 'create-user': {
       if (!options.email || !options.username) throw new CliError('create-user needs --email and --username', 2)
@@ -183,6 +186,12 @@ async function runCommand (command: string, positionals: string[], options: Opti
           ? { is_active: true }
           : command === 'promote' ? { is_superuser: true, role: 'admin' } : { is_superuser: false, role: 'member' }
       print(`${command === 'activate' ? 'Activated' : command === 'deactivate' ? 'Deactivated' : command === 'promote' ? 'Promoted' : 'Demoted'} ${describe(await users.update(target.id, patch, OPERATOR))}`)
+      return
+    }
+    case 'reset-mfa': {
+      const target = await users.find(oneTarget(positionals, command))
+      await mfaAdmin.resetMfa(target.id, OPERATOR)
+      print(`Two-step verification turned off for ${target.email}; their sessions were ended and they were told by mail`)
       return
     }
     case 'list':

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { buildAdminApp, createSignedInUser } from '../helpers/admin.js'
 import { openDirectDb } from '../helpers/direct-db.js'
-import { bearer, PASSWORD } from '../helpers/factories.js'
+import { PASSWORD } from '../helpers/factories.js'
 import { fakeClock } from '../helpers/fake-clock.js'
 import { auditTypes, enableTotp, mailsTo, mfaTokenFor } from '../helpers/mfa.js'
+import { runCli } from '../tokens/helpers.js'
 
 test('admin DELETE /users/{id}/mfa turns MFA off, ends the user\'s sessions and mails them; 404 and 403 as the contract says', async (t) => {
   const { app, databaseUrl, admin } = await buildAdminApp(t)
@@ -45,4 +46,25 @@ test('admin DELETE /users/{id}/mfa turns MFA off, ends the user\'s sessions and 
   assert.ok((await auditTypes(db, member.id)).includes('admin.user.mfa_reset'))
   const event = await db.selectFrom('audit_events').selectAll().where('type', '=', 'admin.user.mfa_reset').executeTakeFirstOrThrow()
   assert.equal(event.actor_id, admin.id)
+})
+
+test('cli reset-mfa turns a user\'s two-step verification off, as the admin API does', async (t) => {
+  const { app, databaseUrl, admin } = await buildAdminApp(t)
+  const db = openDirectDb(t, databaseUrl)
+  const member = await createSignedInUser(app, admin.headers)
+  await enableTotp(app, member.accessToken, PASSWORD, new Date())
+  const result = await runCli('src/cli/main.ts', ['reset-mfa', member.email.toUpperCase()], { DATABASE_URL: databaseUrl })
+  assert.equal(result.code, 0, result.stderr)
+  assert.match(result.stdout, /Two-step verification turned off for/)
+  const row = await db.selectFrom('users').select(['mfa_enabled']).where('id', '=', member.id).executeTakeFirstOrThrow()
+  assert.equal(row.mfa_enabled, 0)
+  assert.equal((await db.selectFrom('mfa_totp').selectAll().where('user_id', '=', member.id).execute()).length, 0)
+  const live = await db.selectFrom('sessions').select(['id']).where('user_id', '=', member.id).where('revoked_at', 'is', null).execute()
+  assert.equal(live.length, 0)
+  const event = await db.selectFrom('audit_events').selectAll().where('type', '=', 'admin.user.mfa_reset').executeTakeFirstOrThrow()
+  assert.equal(event.actor_id, null)
+  assert.equal((await mailsTo(db, member.email, 'mfa_reset')).length, 1)
+  const missing = await runCli('src/cli/main.ts', ['reset-mfa', 'nobody@example.com'], { DATABASE_URL: databaseUrl })
+  assert.equal(missing.code, 1)
+  assert.equal(missing.stderr.trim().split('\n').length, 1)
 })
