@@ -101,8 +101,12 @@ export function createMfaService (deps: MfaServiceDeps) {
     return useRecoveryCode(trx, match.id, clock.now().toISOString())
   }
 
-  async function codeFailed (user: UserRow, client: ClientInfo, during: string): Promise<void> {
-    await audit.record(AuditEvents.mfaCodeFailed, { userId: user.id, actorId: user.id, ip: client.ip, userAgent: client.userAgent, details: { during } })
+  /**
+   * Audited outside any transaction: the attempt changed nothing to commit with. `replayed`
+   * marks a code that was right but already used (ASVS 2.8.5: logged and refused).
+   */
+  async function codeFailed (user: UserRow, client: ClientInfo, during: string, replayed = false): Promise<void> {
+    await audit.record(AuditEvents.mfaCodeFailed, { userId: user.id, actorId: user.id, ip: client.ip, userAgent: client.userAgent, details: { during, reason: replayed ? 'replayed' : 'wrong_code' } })
   }
 
   async function issueRecoveryCodes (trx: Db, userId: string): Promise<string[]> {
@@ -195,7 +199,7 @@ export function createMfaService (deps: MfaServiceDeps) {
         return true
       })
       if (!done) {
-        await codeFailed(user, client, 'disable')
+        await codeFailed(user, client, 'disable', match !== undefined)
         throw Errors.invalidCode()
       }
       await limiter.reset(userId)
@@ -242,7 +246,7 @@ export function createMfaService (deps: MfaServiceDeps) {
       })
       if (!tokens) {
         await releaseChallengeAfterFailure(db, tokenHash)
-        await codeFailed(user, client, 'signin')
+        await codeFailed(user, client, 'signin', match !== undefined)
         mfaVerifications.inc({ outcome: 'invalid_code' })
         throw Errors.invalidCode(401)
       }

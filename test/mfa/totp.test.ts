@@ -184,6 +184,9 @@ test('a TOTP code is accepted once (no replay), with one step of drift either wa
   assert.equal(replay.json().code, 'invalid_code')
   // Nor an older step's code.
   assert.equal((await verify(app, second, totpCode(secret, clock.now(), -1))).statusCode, 401)
+  // A replay is logged as one (ASVS 2.8.5), apart from plain wrong codes.
+  const failures = await db.selectFrom('audit_events').select(['details']).where('user_id', '=', user.userId).where('type', '=', 'mfa.code_failed').execute()
+  assert.ok(failures.some((f) => JSON.parse(String(f.details)).reason === 'replayed'))
 
   clock.advance(90)
   assert.equal((await verify(app, second, totpCode(secret, clock.now(), 2))).statusCode, 401, 'two steps ahead')
