@@ -52,9 +52,9 @@ import { createMfaAdminService } from './mfa/mfa-admin.service.js'
 import { deleteDeadChallenges } from './mfa/mfa.repository.js'
 import { mfaAdminRoutes, mfaRoutes } from './mfa/mfa.routes.js'
 import { createMfaService } from './mfa/mfa.service.js'
-import { deleteDeadWebauthnChallenges } from './passkeys/passkeys.repository.js'
-import { passkeysRoutes } from './passkeys/passkeys.routes.js'
-import { createPasskeysService } from './passkeys/passkeys.service.js'
+import { deleteDeadWebauthnChallenges } from './mfa/passkeys.repository.js'
+import { passkeysRoutes } from './mfa/passkeys.routes.js'
+import { createPasskeysService } from './mfa/passkeys.service.js'
 
 export interface AppOverrides {
   clock?: Clock

@@ -6,7 +6,7 @@ import type { RolesTable, UserCountsTable, UsersTable } from '../users/users.tab
 import type { SessionsTable } from '../sessions/sessions.table.js'
 import type { SigningKeysTable } from '../tokens/signing-keys.table.js'
 import type { MfaChallengesTable, MfaRecoveryCodesTable, MfaTotpTable } from '../mfa/mfa.table.js'
-import type { PasskeysTable, WebauthnChallengesTable } from '../passkeys/passkeys.table.js'
+import type { PasskeysTable, WebauthnChallengesTable } from '../mfa/passkeys.table.js'
 
 export interface Database {
   users: UsersTable
