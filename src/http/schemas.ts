@@ -1,9 +1,11 @@
 import { Type } from '@sinclair/typebox'
+import { ERROR_CODES, type ErrorCode } from './errors.js'
 
 /** The one error body of the contract, referenced by every route's response schemas. */
 export const ErrorResponse = Type.Object({
   detail: Type.String(),
-  code: Type.String(),
+  // An enum, not a union of literals: the serializer then writes it as the string it is.
+  code: Type.Unsafe<ErrorCode>({ type: 'string', enum: [...ERROR_CODES], description: 'Stable error code; the catalogue is http/errors.ts' }),
   errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() })))
 }, { $id: 'ErrorResponse', title: 'ErrorResponse' })
 
@@ -22,6 +24,6 @@ export function errorResponses (...statuses: number[]): Record<number, typeof er
  */
 export const MfaRequiredResponse = Type.Object({
   detail: Type.String(),
-  code: Type.String(),
+  code: Type.Unsafe<ErrorCode>({ type: 'string', enum: [...ERROR_CODES] }),
   mfa_token: Type.Optional(Type.String({ description: 'With code mfa_required: single use, 5 minutes; present it with a code at /mfa/verify' }))
 }, { title: 'ForbiddenOrMfaRequired' })

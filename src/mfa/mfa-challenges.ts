@@ -1,4 +1,4 @@
-import type { Db } from '../db/database.js'
+import type { Db } from '../database.js'
 import { addSeconds, type Clock } from '../lib/clock.js'
 import { randomToken, sha256 } from '../lib/crypto.js'
 import { insertChallenge } from './mfa.repository.js'

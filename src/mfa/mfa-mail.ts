@@ -1,5 +1,5 @@
 import type { Config } from '../config/index.js'
-import type { Db } from '../db/database.js'
+import type { Db } from '../database.js'
 import type { Clock } from '../lib/clock.js'
 import { newId } from '../lib/crypto.js'
 import { enqueueMail } from '../mail/outbox.repository.js'

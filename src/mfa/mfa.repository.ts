@@ -1,4 +1,4 @@
-import type { Db } from '../db/database.js'
+import type { Db } from '../database.js'
 import type { MfaChallengeRow, MfaRecoveryCodeRow, MfaTotpRow } from './mfa.table.js'
 
 export function findTotp (db: Db, userId: string): Promise<MfaTotpRow | undefined> {

@@ -1,17 +1,17 @@
 import { recordAuditEvent } from '../audit/audit.repository.js'
 import { AuditEvents, type AuditLog } from '../audit/audit.service.js'
 import type { ClientInfo, IssuedTokens } from '../auth/auth.service.js'
-import type { PasswordHasher } from '../auth/password-hasher.js'
+import type { PasswordHasher } from '../passwords/password-hasher.js'
 import type { Config } from '../config/index.js'
-import type { Db } from '../db/database.js'
+import type { Db } from '../database.js'
 import { uniqueViolationColumn } from '../db/errors.js'
 import { Errors } from '../http/errors.js'
-import type { RateLimiter } from '../http/rate-limit.js'
+import type { RateLimiter } from '../rate-limits/rate-limit.js'
 import type { Clock } from '../lib/clock.js'
 import { newId, sha256 } from '../lib/crypto.js'
 import { createSecretBox } from '../lib/secret-box.js'
 import { mfaVerifications } from '../metrics/metrics.js'
-import type { SessionLiveness } from '../sessions/session-liveness.js'
+import type { SessionRevocation } from '../sessions/session-revocation.js'
 import { toUser } from '../users/users.mapper.js'
 import { findUserById, updateUser } from '../users/users.repository.js'
 import type { UserDto } from '../users/users.schemas.js'
@@ -37,7 +37,8 @@ export interface MfaServiceDeps {
   config: Config
   clock: Clock
   hasher: PasswordHasher
-  liveness: SessionLiveness
+  /** Cached session answers carry the user object, whose mfa_enabled changes here. */
+  sessions: Pick<SessionRevocation, 'changeUser'>
   /** Wrong codes and re-entered passwords, per account. */
   limiter: RateLimiter
   /** For attempts that change nothing (wrong codes): written outside any transaction. */
@@ -51,7 +52,7 @@ type FactorMatch = { kind: 'totp', step: number } | { kind: 'recovery_code', id:
 export type MfaService = ReturnType<typeof createMfaService>
 
 export function createMfaService (deps: MfaServiceDeps) {
-  const { db, config, clock, hasher, liveness, limiter, audit } = deps
+  const { db, config, clock, hasher, sessions, limiter, audit } = deps
   const box = createSecretBox(config.mfa.dataEncryptionKey ? Buffer.from(config.mfa.dataEncryptionKey, 'base64') : undefined)
   const mailDeps = { config, clock }
 
@@ -155,7 +156,7 @@ export function createMfaService (deps: MfaServiceDeps) {
         throw Errors.invalidCode()
       }
       const now = clock.now().toISOString()
-      const recoveryCodes = await db.transaction().execute(async (trx) => {
+      const recoveryCodes = await sessions.changeUser(userId, async (trx) => {
         // Of two concurrent confirmations one changes the row; the other finds nothing pending.
         if (!(await confirmPendingTotp(trx, userId, step, now))) throw Errors.invalidCode()
         const codes = await issueRecoveryCodes(trx, userId)
@@ -165,8 +166,6 @@ export function createMfaService (deps: MfaServiceDeps) {
         return codes
       })
       await limiter.reset(userId)
-      // Cached session answers carry the user object, whose mfa_enabled just changed.
-      await liveness.forgetUser(userId)
       return { recoveryCodes }
     },
 
@@ -190,7 +189,7 @@ export function createMfaService (deps: MfaServiceDeps) {
       if (!(await findTotp(db, userId))?.confirmed_at) throw Errors.mfaNotEnabled()
       const match = await matchFactor(user, code)
       const now = clock.now().toISOString()
-      const done = match !== undefined && await db.transaction().execute(async (trx) => {
+      const done = match !== undefined && await sessions.changeUser(userId, async (trx) => {
         if (!(await consume(trx, userId, match))) return false
         await deleteMfaFactors(trx, userId)
         const updated = await updateUser(trx, userId, { mfa_enabled: 0, updated_at: now })
@@ -203,7 +202,6 @@ export function createMfaService (deps: MfaServiceDeps) {
         throw Errors.invalidCode()
       }
       await limiter.reset(userId)
-      await liveness.forgetUser(userId)
     },
 
     /**

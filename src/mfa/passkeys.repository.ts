@@ -1,4 +1,4 @@
-import type { Db } from '../db/database.js'
+import type { Db } from '../database.js'
 import type { PasskeyRow, WebauthnChallengePurpose } from './passkeys.table.js'
 
 export async function insertWebauthnChallenge (db: Db, row: { challengeHash: string, purpose: WebauthnChallengePurpose, userId: string | null, now: string, expiresAt: string }): Promise<void> {

@@ -5,7 +5,7 @@ import { clientOf, noStore, tokenResponse } from '../auth/auth.routes.js'
 import { TokenResponse } from '../auth/auth.schemas.js'
 import { setAuthCookies } from '../auth/cookies.js'
 import type { Config } from '../config/index.js'
-import { type Authenticate, authOf } from '../http/authenticate.js'
+import { type Authenticate, authOf } from '../sessions/authenticate.js'
 import { errorResponses } from '../http/schemas.js'
 import {
   CreationOptionsJson, Passkey, PasskeyParams, PasskeySigninBody, RegisterPasskeyBody, RenamePasskeyBody, RequestOptionsJson

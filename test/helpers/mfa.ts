@@ -1,5 +1,5 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
-import type { Db } from '../../src/db/database.js'
+import type { Db } from '../../src/database.js'
 import { bearer } from './factories.js'
 import { totpCode } from './totp.js'
 
