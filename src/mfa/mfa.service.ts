@@ -1,4 +1,3 @@
-import { recordAuditEvent } from '../audit/audit.repository.js'
 import { AuditEvents, type AuditLog } from '../audit/audit.service.js'
 import type { ClientInfo, IssuedTokens } from '../auth/auth.service.js'
 import type { PasswordHasher } from '../passwords/password-hasher.js'
@@ -41,7 +40,7 @@ export interface MfaServiceDeps {
   sessions: Pick<SessionRevocation, 'changeUser'>
   /** Wrong codes and re-entered passwords, per account. */
   limiter: RateLimiter
-  /** For attempts that change nothing (wrong codes): written outside any transaction. */
+  /** In the action's transaction; wrong codes, which write nothing else, outside one. */
   audit: AuditLog
   /** Opens the session of a completed sign-in (the sign-in flow's own). */
   openSession: (trx: Db, user: UserDto, client: ClientInfo, amr: readonly string[]) => Promise<IssuedTokens>
@@ -57,7 +56,7 @@ export function createMfaService (deps: MfaServiceDeps) {
   const mailDeps = { config, clock }
 
   function event (userId: string, client: ClientInfo, details?: Record<string, unknown>) {
-    return { userId, actorId: userId, ip: client.ip, userAgent: client.userAgent, ...(details ? { details } : {}), at: clock.now() }
+    return { userId, actorId: userId, ip: client.ip, userAgent: client.userAgent, ...(details ? { details } : {}) }
   }
 
   async function userRow (userId: string): Promise<UserRow> {
@@ -162,7 +161,7 @@ export function createMfaService (deps: MfaServiceDeps) {
         const codes = await issueRecoveryCodes(trx, userId)
         const updated = await updateUser(trx, userId, { mfa_enabled: 1, updated_at: now })
         await enqueueMfaMail(trx, mailDeps, updated ?? user, 'mfa_enabled')
-        await recordAuditEvent(trx, { type: AuditEvents.mfaEnabled, ...event(userId, client) })
+        await audit.record(AuditEvents.mfaEnabled, event(userId, client), trx)
         return codes
       })
       await limiter.reset(userId)
@@ -176,7 +175,7 @@ export function createMfaService (deps: MfaServiceDeps) {
       if (!(await findTotp(db, userId))?.confirmed_at) throw Errors.mfaNotEnabled()
       const recoveryCodes = await db.transaction().execute(async (trx) => {
         const codes = await issueRecoveryCodes(trx, userId)
-        await recordAuditEvent(trx, { type: AuditEvents.mfaRecoveryCodesRegenerated, ...event(userId, client) })
+        await audit.record(AuditEvents.mfaRecoveryCodesRegenerated, event(userId, client), trx)
         return codes
       })
       return { recoveryCodes }
@@ -194,7 +193,7 @@ export function createMfaService (deps: MfaServiceDeps) {
         await deleteMfaFactors(trx, userId)
         const updated = await updateUser(trx, userId, { mfa_enabled: 0, updated_at: now })
         await enqueueMfaMail(trx, mailDeps, updated ?? user, 'mfa_disabled')
-        await recordAuditEvent(trx, { type: AuditEvents.mfaDisabled, ...event(userId, client, { with: match.kind }) })
+        await audit.record(AuditEvents.mfaDisabled, event(userId, client, { with: match.kind }), trx)
         return true
       })
       if (!done) {
@@ -238,8 +237,8 @@ export function createMfaService (deps: MfaServiceDeps) {
       }
       const tokens = match && await db.transaction().execute(async (trx) => {
         if (!(await consume(trx, user.id, match))) return undefined
-        if (match.kind === 'recovery_code') await recordAuditEvent(trx, { type: AuditEvents.mfaRecoveryCodeUsed, ...event(user.id, client, { during: 'signin' }) })
-        await recordAuditEvent(trx, { type: AuditEvents.signinSuccess, ...event(user.id, client, { method: match.kind }) })
+        if (match.kind === 'recovery_code') await audit.record(AuditEvents.mfaRecoveryCodeUsed, event(user.id, client, { during: 'signin' }), trx)
+        await audit.record(AuditEvents.signinSuccess, event(user.id, client, { method: match.kind }), trx)
         return deps.openSession(trx, toUser(user), client, SECOND_STEP_AMR)
       })
       if (!tokens) {

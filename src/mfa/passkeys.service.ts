@@ -3,7 +3,6 @@ import {
   type PublicKeyCredentialCreationOptionsJSON, type PublicKeyCredentialRequestOptionsJSON, type RegistrationResponseJSON,
   verifyAuthenticationResponse, verifyRegistrationResponse
 } from '@simplewebauthn/server'
-import { recordAuditEvent } from '../audit/audit.repository.js'
 import { AuditEvents, type AuditLog } from '../audit/audit.service.js'
 import type { ClientInfo, IssuedTokens } from '../auth/auth.service.js'
 import type { Config } from '../config/index.js'
@@ -34,7 +33,7 @@ export interface PasskeysServiceDeps {
   clock: Clock
   /** Sign-in options and attempts per client IP. */
   limiter: RateLimiter
-  /** For refused sign-ins, which change nothing: written outside any transaction. */
+  /** In the action's transaction; refused sign-ins, which write nothing else, outside one. */
   audit: AuditLog
   /** Opens the session of a completed sign-in (the sign-in flow's own). */
   openSession: (trx: Db, user: UserDto, client: ClientInfo, amr: readonly string[]) => Promise<IssuedTokens>
@@ -145,7 +144,7 @@ export function createPasskeysService (deps: PasskeysServiceDeps) {
             last_used_at: null
           }
           await insertPasskey(trx, row)
-          await recordAuditEvent(trx, { type: AuditEvents.passkeyAdded, userId, actorId: userId, ip: client.ip, userAgent: client.userAgent, details: { passkey_id: row.id, device_type: row.device_type }, at: clock.now() })
+          await audit.record(AuditEvents.passkeyAdded, { userId, actorId: userId, ip: client.ip, userAgent: client.userAgent, details: { passkey_id: row.id, device_type: row.device_type } }, trx)
           return toView(row)
         })
       } catch (error) {
@@ -164,7 +163,7 @@ export function createPasskeysService (deps: PasskeysServiceDeps) {
       return db.transaction().execute(async (trx) => {
         const row = await renamePasskey(trx, userId, id, name)
         if (!row) throw Errors.notFound('Passkey not found')
-        await recordAuditEvent(trx, { type: AuditEvents.passkeyRenamed, userId, actorId: userId, ip: client.ip, userAgent: client.userAgent, details: { passkey_id: id }, at: clock.now() })
+        await audit.record(AuditEvents.passkeyRenamed, { userId, actorId: userId, ip: client.ip, userAgent: client.userAgent, details: { passkey_id: id } }, trx)
         return toView(row)
       })
     },
@@ -172,7 +171,7 @@ export function createPasskeysService (deps: PasskeysServiceDeps) {
     async remove (userId: string, id: string, client: ClientInfo): Promise<void> {
       await db.transaction().execute(async (trx) => {
         if (!(await deletePasskey(trx, userId, id))) throw Errors.notFound('Passkey not found')
-        await recordAuditEvent(trx, { type: AuditEvents.passkeyRemoved, userId, actorId: userId, ip: client.ip, userAgent: client.userAgent, details: { passkey_id: id }, at: clock.now() })
+        await audit.record(AuditEvents.passkeyRemoved, { userId, actorId: userId, ip: client.ip, userAgent: client.userAgent, details: { passkey_id: id } }, trx)
       })
     },
 
@@ -231,7 +230,7 @@ export function createPasskeysService (deps: PasskeysServiceDeps) {
       const now = clock.now().toISOString()
       const tokens = await db.transaction().execute(async (trx) => {
         if (!(await advancePasskeyCounter(trx, passkey.id, storedCounter, info.newCounter, now))) return undefined
-        await recordAuditEvent(trx, { type: AuditEvents.passkeySignin, userId: user.id, actorId: user.id, ip: client.ip, userAgent: client.userAgent, details: { outcome: 'success', passkey_id: passkey.id }, at: clock.now() })
+        await audit.record(AuditEvents.passkeySignin, { userId: user.id, actorId: user.id, ip: client.ip, userAgent: client.userAgent, details: { outcome: 'success', passkey_id: passkey.id } }, trx)
         return deps.openSession(trx, toUser(user), client, amrFor(info.credentialDeviceType))
       })
       // Another assertion of this passkey moved the counter meanwhile.
