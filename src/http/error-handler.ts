@@ -15,7 +15,7 @@ export function fieldErrors (validation: AjvLikeError[]): FieldError[] {
 
 function send (reply: FastifyReply, error: AppError): FastifyReply {
   for (const [name, value] of Object.entries(error.options.headers ?? {})) reply.header(name, value)
-  const body: Record<string, unknown> = { detail: error.message, code: error.code }
+  const body: Record<string, unknown> = { detail: error.message, code: error.code, ...error.options.extra }
   if (error.statusCode === 422) body.errors = error.options.errors ?? []
   return reply.code(error.statusCode).type('application/json; charset=utf-8').send(body)
 }
@@ -42,7 +42,7 @@ export function registerErrorHandling (app: FastifyInstance): void {
     if (error instanceof AppError) return send(reply, error)
     if (error instanceof OAuthError) {
       return reply.code(error.statusCode).header('cache-control', 'no-store')
-        .send({ error: error.error, error_description: error.description })
+        .send({ error: error.error, error_description: error.description, ...error.extra })
     }
     const mapped = fromFastify(error as FastifyError)
     if (mapped) return send(reply, mapped)

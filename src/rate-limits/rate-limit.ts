@@ -36,6 +36,10 @@ export interface AuthRateLimits {
   forgotPasswordPerEmail: RateLimiter
   /** For POST /forgot-password: `hit(request.ip)`. */
   forgotPasswordPerIp: RateLimiter
+  /** Wrong second-step codes (and re-entered passwords at the MFA endpoints) per user id, cleared on success. */
+  mfaPerAccount: RateLimiter
+  /** Passkey sign-in options and attempts per client IP. */
+  passkeyPerIp: RateLimiter
 }
 
 /** Counters keep no email in clear: keys are hashed, so a Redis dump holds no address list. */
@@ -84,7 +88,9 @@ export function createAuthRateLimits (config: Config, store: KeyValueStore): Aut
     signinPerAccount: createRateLimiter(store, 'signin-account', rules.signinPerAccount, on),
     signupPerIp: createRateLimiter(store, 'signup-ip', rules.signupPerIp, on),
     forgotPasswordPerEmail: createRateLimiter(store, 'forgot-email', rules.forgotPasswordPerEmail, on),
-    forgotPasswordPerIp: createRateLimiter(store, 'forgot-ip', rules.forgotPasswordPerIp, on)
+    forgotPasswordPerIp: createRateLimiter(store, 'forgot-ip', rules.forgotPasswordPerIp, on),
+    mfaPerAccount: createRateLimiter(store, 'mfa-account', rules.mfaPerAccount, on),
+    passkeyPerIp: createRateLimiter(store, 'passkey-ip', rules.passkeyPerIp, on)
   }
 }
 
