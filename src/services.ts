@@ -31,6 +31,12 @@ import { scheduleKeyMaintenance } from './tokens/key-rotation.js'
 import { deleteDeadTokens } from './tokens/one-time-tokens.repository.js'
 import { ensurePrimaryAdmin } from './users/primary-admin.js'
 import { createUsersService, type UsersService } from './users/users.service.js'
+import { issueMfaChallenge } from './mfa/mfa-challenges.js'
+import { createMfaAdminService, type MfaAdminService } from './mfa/mfa-admin.service.js'
+import { deleteDeadChallenges } from './mfa/mfa.repository.js'
+import { createMfaService, type MfaService } from './mfa/mfa.service.js'
+import { deleteDeadWebauthnChallenges } from './mfa/passkeys.repository.js'
+import { createPasskeysService, type PasskeysService } from './mfa/passkeys.service.js'
 
 /** Everything the routes are built from; made once per app by `buildServices`. */
 export interface Services {
@@ -41,6 +47,9 @@ export interface Services {
   users: UsersService
   roles: RolesService
   sessions: SessionRevocation
+  mfa: MfaService
+  mfaAdmin: MfaAdminService
+  passkeys: PasskeysService
   rateLimits: AuthRateLimits
   audit: AuditLog
   auditReader: AuditReader
@@ -103,7 +112,11 @@ export async function buildServices (app: FastifyInstance, config: Config, deps:
   app.addHook('onClose', async () => { auditRetention.stop() })
   await auditRetention.firstRun
 
-  const auth = createAuthService({ db, config, clock, hasher, signer, liveness, sessions, rateLimits, audit, passwordPolicy })
+  // With two-step verification on, a right password starts the second step instead of a session.
+  const auth = createAuthService({ db, config, clock, hasher, signer, liveness, sessions, rateLimits, audit, passwordPolicy, secondStep: (user) => issueMfaChallenge(db, clock, user.id) })
+  const mfa = createMfaService({ db, config, clock, hasher, sessions, limiter: rateLimits.mfaPerAccount, audit, openSession: auth.openSession })
+  const mfaAdmin = createMfaAdminService({ db, config, clock, sessions })
+  const passkeys = createPasskeysService({ db, config, clock, limiter: rateLimits.passkeyPerIp, audit, openSession: auth.openSession })
   const users = createUsersService({ db, config, clock, hasher, sessions, passwordPolicy })
   const roles = createRolesService({ db, clock })
   // A refused ADMIN_PASSWORD stops start-up; close what is open so the process can exit.
@@ -124,9 +137,15 @@ export async function buildServices (app: FastifyInstance, config: Config, deps:
     clock,
     config: config.mail.outbox,
     renderers: { password_reset: recovery.renderPasswordReset },
-    // Dead rows, once past the retention period: spent or expired one-time tokens, and
-    // expired or revoked sessions (with their rotated-out refresh token hashes).
-    housekeeping: [(before) => deleteDeadTokens(db, before), (before) => deleteDeadSessions(db, before)]
+    // Dead rows, once past the retention period: spent or expired one-time tokens, expired
+    // or revoked sessions (with their rotated-out refresh token hashes), and spent or
+    // expired second-step and WebAuthn challenges.
+    housekeeping: [
+      (before) => deleteDeadTokens(db, before),
+      (before) => deleteDeadSessions(db, before),
+      (before) => deleteDeadChallenges(db, before),
+      (before) => deleteDeadWebauthnChallenges(db, before)
+    ]
   })
   app.addHook('onReady', async () => { outboxSender.start() })
   // Read only when /metrics is scraped.
@@ -145,5 +164,5 @@ export async function buildServices (app: FastifyInstance, config: Config, deps:
       ? { revocations: async () => { if (!revocationChannelUp()) throw new Error('revocation channel not subscribed') } }
       : {})
   }
-  return { config, authenticate, auth, recovery, users, roles, sessions, rateLimits, audit, auditReader: createAuditReader(db), signer, readinessChecks }
+  return { config, authenticate, auth, recovery, users, roles, sessions, mfa, mfaAdmin, passkeys, rateLimits, audit, auditReader: createAuditReader(db), signer, readinessChecks }
 }

@@ -47,6 +47,8 @@ export interface SessionView {
   expires_at: string
   ip: string | null
   user_agent: string | null
+  /** RFC 8176 methods the session was opened with. */
+  amr: string[]
   current: boolean
 }
 
@@ -64,6 +66,20 @@ export interface AuthServiceDeps {
   rateLimits: AuthRateLimits
   /** Security events go here; absent in callers that do not audit. */
   audit?: AuditLog
+  /**
+   * Starts the second step for a user with two-step verification on (mfa/): returns the
+   * `mfa_token` that /mfa/verify takes. Injected by the composition root, so this flow does
+   * not depend on the MFA flow, which builds on it.
+   */
+  secondStep?: (user: UserRow, client: ClientInfo) => Promise<string>
+}
+
+/** RFC 8176 values of a session opened by a password alone. */
+export const PASSWORD_AMR: readonly string[] = ['pwd']
+
+/** Sessions opened before `amr` was recorded were password sessions. */
+export function amrOf (stored: string | null | undefined): string[] {
+  return stored ? stored.split(' ') : [...PASSWORD_AMR]
 }
 
 /** A refresh token is `<session id>.<secret>`; only SHA-256 of the secret is stored. */
@@ -89,12 +105,12 @@ export function createAuthService (deps: AuthServiceDeps) {
     throw error
   }
 
-  async function accessTokenFor (user: UserDto, sessionId: string) {
-    return signer.signAccessToken({ sub: user.id, sid: sessionId, role: user.role, email: user.email })
+  async function accessTokenFor (user: UserDto, sessionId: string, amr: readonly string[]) {
+    return signer.signAccessToken({ sub: user.id, sid: sessionId, role: user.role, email: user.email, amr })
   }
 
-  /** Opens a session for a verified user and issues its first token pair. */
-  async function startSession (trx: Db, user: UserDto, client: ClientInfo): Promise<IssuedTokens> {
+  /** Opens a session for a verified user and issues its first token pair; `amr` says how it was verified. */
+  async function startSession (trx: Db, user: UserDto, client: ClientInfo, amr: readonly string[] = PASSWORD_AMR): Promise<IssuedTokens> {
     const now = clock.now()
     const sessionId = newId()
     const secret = randomToken(32)
@@ -107,10 +123,11 @@ export function createAuthService (deps: AuthServiceDeps) {
       expires_at: addSeconds(now, Math.min(config.tokens.refreshTtlSeconds, config.tokens.sessionMaxAgeSeconds)).toISOString(),
       revoked_at: null,
       ip: client.ip,
-      user_agent: client.userAgent?.slice(0, 512) ?? null
+      user_agent: client.userAgent?.slice(0, 512) ?? null,
+      amr: amr.join(' ')
     })
     await enforceSessionCap(trx, user.id)
-    const access = await accessTokenFor(user, sessionId)
+    const access = await accessTokenFor(user, sessionId, amr)
     return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken: `${sessionId}.${secret}`, user }
   }
 
@@ -126,6 +143,12 @@ export function createAuthService (deps: AuthServiceDeps) {
   }
 
   const service = {
+    /**
+     * Opens a session for a user whose sign-in another flow has verified (the second step, a
+     * passkey), inside that flow's transaction: the same sessions and tokens as `signin`.
+     */
+    openSession: startSession,
+
     /** Creates an account and signs it in. Uniqueness is enforced by the database's indexes. */
     async signup (input: { email: string, username: string, password: string, name?: string | undefined }, client: ClientInfo): Promise<IssuedTokens> {
       const email = normalizeEmail(input.email)
@@ -236,6 +259,17 @@ export function createAuthService (deps: AuthServiceDeps) {
         if (error instanceof AppError) signinAttempts.inc({ outcome: error.code })
         throw error
       }
+      if (user.mfa_enabled === 1) {
+        // The password was right; no tokens until the second step (/mfa/verify). Without a
+        // second step wired in, fail closed rather than sign in on the password alone.
+        if (!deps.secondStep) throw new Error('two-step verification is on for this user but no second step is configured')
+        signinAttempts.inc({ outcome: 'mfa_required' })
+        const mfaToken = await deps.secondStep(user, client)
+        // What is left to guess is the code, which has limits of its own (per mfa_token and per
+        // account): the password's failure count starts again, as after a success.
+        await rateLimits.signinPerAccount.reset(email)
+        throw Errors.mfaRequired(mfaToken)
+      }
       const tokens = await startSession(db, toUser(user), client)
       signinAttempts.inc({ outcome: 'success' })
       // Outside a transaction, like the failures: the hot path stays one insert, and an audit
@@ -269,7 +303,7 @@ export function createAuthService (deps: AuthServiceDeps) {
           // Past its absolute lifetime a session cannot be refreshed, however active it is.
           createdAfter: addSeconds(now, -config.tokens.sessionMaxAgeSeconds).toISOString()
         })
-        if (rotated) return 'rotated' as const
+        if (rotated) return { kind: 'rotated' as const, amr: rotated.amr }
         // Any token of the family counts, not only the last one rotated out; a token never
         // issued for this session (a guess by someone who knows its id, which is the `sid` of
         // every access token) is just invalid and revokes nothing.
@@ -277,21 +311,22 @@ export function createAuthService (deps: AuthServiceDeps) {
         // commits, through the sessions module.
         const session = await findSession(trx, parsed.sessionId)
         if (session && session.revoked_at === null && await wasRotatedOut(trx, session.id, presentedHash)) {
-          return { reusedBy: session.user_id }
+          return { kind: 'reused' as const, userId: session.user_id }
         }
-        return 'invalid' as const
+        return { kind: 'invalid' as const }
       })
-      if (outcome !== 'rotated') {
-        if (outcome !== 'invalid') {
+      if (outcome.kind !== 'rotated') {
+        if (outcome.kind === 'reused') {
           // A revocation stands even if its audit write fails, so the event follows it.
           await sessions.revokeSession(parsed.sessionId)
-          await audit(AuditEvents.refreshReuseDetected, outcome.reusedBy, client, { session_id: parsed.sessionId })
+          await audit(AuditEvents.refreshReuseDetected, outcome.userId, client, { session_id: parsed.sessionId })
         }
         throw Errors.invalidRefreshToken()
       }
       const live = await liveness.check(parsed.sessionId)
       if (!live || !live.user.is_active) throw Errors.invalidRefreshToken()
-      const access = await accessTokenFor(live.user, parsed.sessionId)
+      // A refreshed token says how the session was opened, not that it was refreshed.
+      const access = await accessTokenFor(live.user, parsed.sessionId, amrOf(outcome.amr))
       return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken: `${parsed.sessionId}.${newSecret}`, user: live.user }
     },
 
@@ -373,6 +408,7 @@ export function createAuthService (deps: AuthServiceDeps) {
         expires_at: toIso(row.expires_at),
         ip: row.ip,
         user_agent: row.user_agent,
+        amr: amrOf(row.amr),
         current: row.id === currentSessionId
       }))
     },

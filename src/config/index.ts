@@ -25,12 +25,16 @@ export interface Config {
     readonly forgotPasswordPerIp: RateRule
     /** POST /resend-verification per account. */
     readonly resendVerificationPerAccount: RateRule
+    /** Wrong second-step codes (and re-entered passwords of the MFA endpoints) per account. */
+    readonly mfaPerAccount: RateRule
+    /** Passkey sign-in options and attempts per client IP. */
+    readonly passkeyPerIp: RateRule
   }
   /** Prefix of every Redis key and channel, so deployments (and tests) can share one Redis. */
   readonly redisKeyPrefix: string
   /**
    * A new signing key is made when the newest is this many days old (0: only by command,
-   * `npm run keys -- rotate`); retired keys are deleted once no token they signed can be valid.
+   * `npm run cli -- keys rotate`); retired keys are deleted once no token they signed can be valid.
    */
   readonly signingKeyRotationDays: number
   readonly audit: {
@@ -38,6 +42,20 @@ export interface Config {
     readonly retentionDays: number
   }
   readonly signupEnumerationSafe: boolean
+  /** Two-step verification and passkeys. */
+  readonly mfa: {
+    /** The issuer authenticator apps show next to the account (TOTP_ISSUER, default the PUBLIC_URL host). */
+    readonly issuer: string
+    /**
+     * DATA_ENCRYPTION_KEY, 32 bytes as base64 or hex: TOTP secrets are encrypted at rest with
+     * AES-256-GCM when it is set (the production setting). Kept as base64 text here.
+     */
+    readonly dataEncryptionKey: string | undefined
+    /** WebAuthn relying party: id = the PUBLIC_URL host, origin = its origin. */
+    readonly rpId: string
+    readonly rpName: string
+    readonly origin: string
+  }
   readonly admin: { readonly email: string | undefined, readonly password: string | undefined }
   readonly mail: {
     readonly smtpUrl: string | undefined
@@ -196,6 +214,19 @@ function breachedPasswords (env: Env): 'off' | 'hibp' {
   return raw
 }
 
+/** DATA_ENCRYPTION_KEY: exactly 32 bytes, written as 64 hex digits or as base64 / base64url. */
+function dataEncryptionKey (env: Env): string | undefined {
+  const raw = read(env, 'DATA_ENCRYPTION_KEY')
+  if (raw === undefined) return undefined
+  let key: Buffer | undefined
+  if (/^[0-9a-fA-F]{64}$/.test(raw)) key = Buffer.from(raw, 'hex')
+  else if (/^[A-Za-z0-9+/_-]{43}={0,1}$/.test(raw)) key = Buffer.from(raw, 'base64')
+  if (!key || key.length !== 32) {
+    throw new ConfigError('DATA_ENCRYPTION_KEY', 'must be 32 random bytes as 64 hex digits or base64 (e.g. openssl rand -base64 32)')
+  }
+  return key.toString('base64')
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
 /** Builds and validates the configuration; throws `ConfigError` naming the first bad variable. */
@@ -242,12 +273,21 @@ export function loadConfig (env: Env = process.env): Config {
       signupPerIp: rateRule(env, 'RATE_LIMIT_SIGNUP_PER_IP', { limit: 20, windowSeconds: 3600 }),
       forgotPasswordPerEmail: rateRule(env, 'RATE_LIMIT_FORGOT_PASSWORD_PER_EMAIL', { limit: 3, windowSeconds: 3600 }),
       forgotPasswordPerIp: rateRule(env, 'RATE_LIMIT_FORGOT_PASSWORD_PER_IP', { limit: 20, windowSeconds: 3600 }),
-      resendVerificationPerAccount: rateRule(env, 'RATE_LIMIT_RESEND_VERIFICATION_PER_ACCOUNT', { limit: 3, windowSeconds: 3600 })
+      resendVerificationPerAccount: rateRule(env, 'RATE_LIMIT_RESEND_VERIFICATION_PER_ACCOUNT', { limit: 3, windowSeconds: 3600 }),
+      mfaPerAccount: rateRule(env, 'RATE_LIMIT_MFA_PER_ACCOUNT', { limit: 5, windowSeconds: 900 }),
+      passkeyPerIp: rateRule(env, 'RATE_LIMIT_PASSKEY_PER_IP', { limit: 30, windowSeconds: 60 })
     },
     redisKeyPrefix: read(env, 'REDIS_KEY_PREFIX') ?? 'authd:',
     signingKeyRotationDays: integer(env, 'SIGNING_KEY_ROTATION_DAYS', 90, 0, 3650),
     audit: { retentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 365, 0, 36_500) },
     signupEnumerationSafe: boolean(env, 'SIGNUP_ENUMERATION_SAFE', false),
+    mfa: {
+      issuer: read(env, 'TOTP_ISSUER') ?? publicUrl.host,
+      dataEncryptionKey: dataEncryptionKey(env),
+      rpId: publicUrl.hostname,
+      rpName: read(env, 'TOTP_ISSUER') ?? publicUrl.host,
+      origin: publicUrl.origin
+    },
     admin: { email: adminEmail, password: adminPassword },
     mail: {
       smtpUrl: optionalUrl(env, 'SMTP_URL', ['smtp:', 'smtps:']),

@@ -1,9 +1,10 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { AppError, Errors, OAuthError, type FieldError } from './errors.js'
 
-interface AjvLikeError { instancePath?: string, message?: string, keyword?: string, params?: Record<string, unknown> }
+export interface AjvLikeError { instancePath?: string, message?: string, keyword?: string, params?: Record<string, unknown> }
 
-function fieldErrors (validation: AjvLikeError[]): FieldError[] {
+/** Ajv errors as the contract's `errors[]` (also used by the operator CLI, which checks input with the same schemas). */
+export function fieldErrors (validation: AjvLikeError[]): FieldError[] {
   return validation.map((e) => {
     const path = (e.instancePath ?? '').split('/').filter(Boolean)
     if (e.keyword === 'required' && typeof e.params?.missingProperty === 'string') path.push(e.params.missingProperty)
@@ -14,7 +15,7 @@ function fieldErrors (validation: AjvLikeError[]): FieldError[] {
 
 function send (reply: FastifyReply, error: AppError): FastifyReply {
   for (const [name, value] of Object.entries(error.options.headers ?? {})) reply.header(name, value)
-  const body: Record<string, unknown> = { detail: error.message, code: error.code }
+  const body: Record<string, unknown> = { detail: error.message, code: error.code, ...error.options.extra }
   if (error.statusCode === 422) body.errors = error.options.errors ?? []
   return reply.code(error.statusCode).type('application/json; charset=utf-8').send(body)
 }
@@ -41,7 +42,7 @@ export function registerErrorHandling (app: FastifyInstance): void {
     if (error instanceof AppError) return send(reply, error)
     if (error instanceof OAuthError) {
       return reply.code(error.statusCode).header('cache-control', 'no-store')
-        .send({ error: error.error, error_description: error.description })
+        .send({ error: error.error, error_description: error.description, ...error.extra })
     }
     const mapped = fromFastify(error as FastifyError)
     if (mapped) return send(reply, mapped)

@@ -16,17 +16,24 @@ export const ERROR_CODES = [
   'not_found', 'user_not_found', 'method_not_allowed',
   'email_taken', 'username_taken', 'role_exists',
   'payload_too_large', 'unsupported_media_type', 'rate_limited',
+  'mfa_required', 'mfa_already_enabled', 'mfa_not_enabled', 'invalid_code', 'invalid_passkey',
   'internal_error'
 ] as const
 
-export type ErrorCode = typeof ERROR_CODES[number]
+/**
+ * Codes of the operator CLI only (with `--json` it prints the same error body): never an HTTP
+ * answer, so not in the OpenAPI enum.
+ */
+export const CLI_ERROR_CODES = ['usage_error', 'config_error'] as const
+
+export type ErrorCode = typeof ERROR_CODES[number] | typeof CLI_ERROR_CODES[number]
 
 export class AppError extends Error {
   constructor (
     readonly statusCode: number,
     readonly code: ErrorCode,
     message: string,
-    readonly options: { errors?: FieldError[], headers?: Record<string, string>, cause?: unknown } = {}
+    readonly options: { errors?: FieldError[], headers?: Record<string, string>, cause?: unknown, /** Extra body fields the contract fixes (e.g. `mfa_token`). */ extra?: Record<string, string> } = {}
   ) {
     super(message, { cause: options.cause })
     this.name = 'AppError'
@@ -51,6 +58,14 @@ export const Errors = {
     new AppError(422, 'weak_password', message, { errors: [{ field, message }] }),
   validation: (errors: FieldError[]) =>
     new AppError(422, 'validation_error', 'Request validation failed', { errors }),
+  // Two-step verification and passkeys
+  mfaRequired: (mfaToken: string) => new AppError(403, 'mfa_required', 'Two-step verification required', { extra: { mfa_token: mfaToken } }),
+  mfaAlreadyEnabled: () => new AppError(409, 'mfa_already_enabled', 'Two-step verification is already enabled'),
+  mfaNotEnabled: () => new AppError(409, 'mfa_not_enabled', 'Two-step verification is not enabled'),
+  /** A wrong code while managing the factor (400), or at the second step of a sign-in (401). */
+  invalidCode: (statusCode: 400 | 401 = 400) => new AppError(statusCode, 'invalid_code', 'Invalid verification code'),
+  invalidPasskeyRegistration: () => new AppError(400, 'invalid_passkey', 'Passkey could not be registered'),
+  passkeyNotRecognised: () => new AppError(401, 'invalid_passkey', 'Passkey not recognised'),
   roleExists: () => new AppError(409, 'role_exists', 'Role already exists'),
   /** `firstInWindow` is true only for the refusal that crossed the limit (the lockout audit). */
   rateLimited: (retryAfterSeconds: number, firstInWindow = false) => new RateLimitedError(retryAfterSeconds, firstInWindow),
@@ -61,7 +76,11 @@ export const Errors = {
   /** Fastify's own 4xx (routing, headers): its message describes the request, never our internals. */
   fromStatus: (status: number, message: string) =>
     new AppError(status, status === 404 ? 'not_found' : status === 405 ? 'method_not_allowed' : 'bad_request', message || 'Bad request'),
-  internal: () => new AppError(500, 'internal_error', 'Internal server error')
+  internal: (cause?: unknown) => new AppError(500, 'internal_error', 'Internal server error', { cause }),
+  // The operator CLI's own codes (CLI_ERROR_CODES): both mean exit code 2, "nothing was done,
+  // fix the command line or the environment". Never sent over HTTP; the status only ranks them.
+  usage: (message: string) => new AppError(400, 'usage_error', message),
+  invalidConfig: (message: string) => new AppError(500, 'config_error', message)
 } as const
 
 /** 429 `rate_limited` with Retry-After (seconds, at least 1). */
@@ -74,7 +93,7 @@ export class RateLimitedError extends AppError {
 /** Errors of the OAuth2 token endpoint, which RFC 6749 §5.2 gives a shape of its own. */
 export class OAuthError extends Error {
   // eslint-disable-next-line n/handle-callback-err -- `error` is the RFC 6749 error code, not a callback error
-  constructor (readonly error: 'invalid_request' | 'invalid_grant' | 'unsupported_grant_type' | 'invalid_client', readonly description: string, readonly statusCode = 400) {
+  constructor (readonly error: 'invalid_request' | 'invalid_grant' | 'unsupported_grant_type' | 'invalid_client' | 'mfa_required', readonly description: string, readonly statusCode = 400, readonly extra: Record<string, string> = {}) {
     super(description)
     this.name = 'OAuthError'
   }

@@ -26,6 +26,22 @@ export const signinAttempts = new Counter({
   registers: [metricsRegistry]
 })
 
+/** The second step of a two-step sign-in (/mfa/verify) by outcome. */
+export const mfaVerifications = new Counter({
+  name: 'authd_mfa_verifications_total',
+  help: 'Second-step verifications by outcome: success_totp, success_recovery_code, invalid_code, invalid_token, inactive_user, rate_limited',
+  labelNames: ['outcome'] as const,
+  registers: [metricsRegistry]
+})
+
+/** Passkey sign-ins by outcome. */
+export const passkeySignins = new Counter({
+  name: 'authd_passkey_signins_total',
+  help: 'Passkey sign-ins by outcome: success, invalid_passkey, inactive_user, rate_limited',
+  labelNames: ['outcome'] as const,
+  registers: [metricsRegistry]
+})
+
 /** Incremented by the rate limiter each time it refuses a request (429). */
 export const rateLimitHits = new Counter({
   name: 'authd_rate_limit_hits_total',

@@ -39,6 +39,10 @@ export interface AuthRateLimits {
   forgotPasswordPerIp: RateLimiter
   /** For POST /resend-verification: `hit(user id)`. */
   resendVerificationPerAccount: RateLimiter
+  /** Wrong second-step codes (and re-entered passwords at the MFA endpoints) per user id, cleared on success. */
+  mfaPerAccount: RateLimiter
+  /** Passkey sign-in options and attempts per client IP. */
+  passkeyPerIp: RateLimiter
 }
 
 /** The eight 16-bit groups of an IPv6 address, or undefined when it is not one. */
@@ -126,7 +130,9 @@ export function createAuthRateLimits (config: Config, store: KeyValueStore): Aut
     signupPerIp: createRateLimiter(store, 'signup-ip', rules.signupPerIp, on, ipRateLimitKey),
     forgotPasswordPerEmail: createRateLimiter(store, 'forgot-email', rules.forgotPasswordPerEmail, on),
     forgotPasswordPerIp: createRateLimiter(store, 'forgot-ip', rules.forgotPasswordPerIp, on, ipRateLimitKey),
-    resendVerificationPerAccount: createRateLimiter(store, 'resend-verification', rules.resendVerificationPerAccount, on)
+    resendVerificationPerAccount: createRateLimiter(store, 'resend-verification', rules.resendVerificationPerAccount, on),
+    mfaPerAccount: createRateLimiter(store, 'mfa-account', rules.mfaPerAccount, on),
+    passkeyPerIp: createRateLimiter(store, 'passkey-ip', rules.passkeyPerIp, on, ipRateLimitKey)
   }
 }
 

@@ -18,7 +18,7 @@ export function findSession (db: Db, id: string): Promise<SessionRow | undefined
  * family in the same transaction, so once the new hash is visible the old one is known as
  * rotated out too. Call it inside a transaction.
  */
-export async function rotateRefreshToken (trx: Db, args: { id: string, oldHash: string, newHash: string, now: string, expiresAt: string, createdAfter: string }): Promise<{ user_id: string } | undefined> {
+export async function rotateRefreshToken (trx: Db, args: { id: string, oldHash: string, newHash: string, now: string, expiresAt: string, createdAfter: string }): Promise<{ user_id: string, amr: string | null | undefined } | undefined> {
   const rotated = await trx.updateTable('sessions')
     .set({ refresh_token_hash: args.newHash, last_used_at: args.now, expires_at: args.expiresAt })
     .where('id', '=', args.id)
@@ -26,7 +26,7 @@ export async function rotateRefreshToken (trx: Db, args: { id: string, oldHash: 
     .where('revoked_at', 'is', null)
     .where('expires_at', '>', args.now)
     .where('created_at', '>', args.createdAfter)
-    .returning(['user_id'])
+    .returning(['user_id', 'amr'])
     .executeTakeFirst()
   if (rotated) await trx.insertInto('rotated_refresh_tokens').values({ token_hash: args.oldHash, session_id: args.id, rotated_at: args.now }).execute()
   return rotated

@@ -24,6 +24,7 @@ export const User = Type.Object({
   is_active: Type.Boolean(),
   is_superuser: Type.Boolean(),
   is_verified: Type.Boolean(),
+  mfa_enabled: Type.Boolean(),
   created_at: Type.String({ format: 'date-time' }),
   updated_at: Type.String({ format: 'date-time' })
 }, { title: 'User' })
@@ -39,7 +40,8 @@ export const ListUsersQuery = Type.Object({
   search: Type.Optional(Type.String({ maxLength: 100, description: 'Case-insensitive substring of email, username or name' })),
   sort: Type.Union(UserSort.anyOf, { default: 'created_at' }),
   order: Type.Union(SortOrder.anyOf, { default: 'asc' }),
-  is_active: Type.Optional(Type.Boolean())
+  is_active: Type.Optional(Type.Boolean()),
+  mfa_enabled: Type.Optional(Type.Boolean())
 })
 
 export const UserList = Type.Object({
@@ -63,6 +65,21 @@ export const CreateUserBody = Type.Object({
 })
 
 export const UpdateUserBody = Type.Partial(CreateUserBody)
+
+/**
+ * One user of a bulk import (operator CLI): the admin API's fields, with another system's
+ * password hash instead of a password. Which hash formats are accepted is the users service's rule.
+ */
+export const ImportUserRow = Type.Object({
+  email: Email,
+  username: Username,
+  hash: Type.String({ minLength: 1, maxLength: 1024 }),
+  name: Type.Optional(Type.Union([DisplayName, Type.Null()])),
+  role: Type.Optional(RoleSlugRef),
+  is_verified: Type.Optional(Type.Boolean())
+})
+
+export type ImportUserInput = Static<typeof ImportUserRow>
 
 // Any string: an id that is not one of ours is simply not found (404), not a validation error.
 export const UserParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
