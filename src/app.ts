@@ -46,6 +46,10 @@ import { deleteDeadTokens } from './recovery/one-time-tokens.repository.js'
 import { createRedisSessionLiveness, revocationChannel } from './sessions/redis-session-liveness.js'
 import { registerHttpMetrics, registerOutboxDepth } from './metrics/metrics.js'
 import { outboxStats } from './mail/outbox.repository.js'
+import { createLimitedSignin } from './auth/limited-signin.js'
+import { loadPageAssets } from './pages/page-assets.js'
+import { pagesRoutes } from './pages/pages.routes.js'
+import { createRenderer } from './pages/render.js'
 
 export interface AppOverrides {
   clock?: Clock
@@ -221,6 +225,17 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   await app.register(rolesRoutes, { prefix: '/api/v1/roles', roles, authenticate })
   await app.register(auditRoutes, { prefix: '/api/v1/audit-events', authenticate, reader: createAuditReader(db) })
   await app.register(recoveryRoutes, { prefix: '/api/v1/auth', recovery, authenticate, rateLimits })
+  const { assets: pageAssets, stylesheet } = loadPageAssets({ accentColor: config.pages.accentColor })
+  await app.register(pagesRoutes, {
+    config,
+    auth,
+    limitedSignin: createLimitedSignin({ auth, rateLimits, audit }),
+    recovery,
+    rateLimits,
+    authenticate,
+    render: createRenderer(config, stylesheet),
+    assets: pageAssets
+  })
 
   app.get('/.well-known/jwks.json', {
     schema: { tags: ['operations'], summary: 'Public keys that verify access tokens', operationId: 'jwks' }

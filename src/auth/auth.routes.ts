@@ -4,8 +4,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../config/index.js'
 import { type Authenticate, authOf, REFRESH_COOKIE } from '../http/authenticate.js'
 import { AppError, OAuthError } from '../http/errors.js'
-import { type AuthRateLimits, RateLimitedError } from '../http/rate-limit.js'
-import { AuditEvents, type AuditLog } from '../audit/audit.service.js'
+import type { AuthRateLimits } from '../http/rate-limit.js'
+import type { AuditLog } from '../audit/audit.service.js'
 import { errorResponses, MessageResponse } from '../http/schemas.js'
 import { User } from '../users/users.schemas.js'
 import type { AuthService, ClientInfo, IssuedTokens } from './auth.service.js'
@@ -14,6 +14,7 @@ import {
   SessionParams, SigninBody, SignupBody, TokenResponse, UpdateMeBody
 } from './auth.schemas.js'
 import { clearAuthCookies, setAuthCookies } from './cookies.js'
+import { createLimitedSignin } from './limited-signin.js'
 
 export interface AuthRoutesOptions {
   config: Config
@@ -44,29 +45,9 @@ function noStore (reply: FastifyReply): void {
 const tags = ['auth']
 
 export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { config, auth, authenticate, rateLimits, audit }) => {
-  /**
-   * Sign-in behind its two limits: every attempt counts against the client IP and against the
-   * email, whether or not an account has it, so neither a 401 nor a 429 tells an attacker
-   * which emails are registered. The email's slot is taken before the password is checked
-   * (one atomic increment), so a burst of parallel guesses cannot all pass a not-yet-updated
-   * counter; a successful sign-in clears it, so what remains counted are the failures.
-   */
-  async function limitedSignin (request: FastifyRequest, email: string, password: string): Promise<IssuedTokens> {
-    try {
-      await rateLimits.signinPerIp.hit(request.ip)
-      await rateLimits.signinPerAccount.hit(email)
-    } catch (error) {
-      // Recorded once per locked key and window: a flood of refused attempts must not turn
-      // into a flood of writes. No user id: the lockout answers alike for any email.
-      if (error instanceof RateLimitedError && error.firstInWindow) {
-        await audit?.record(AuditEvents.signinLockedOut, { ip: request.ip, userAgent: request.headers['user-agent'] ?? null, details: { email: email.trim().toLowerCase() } })
-      }
-      throw error
-    }
-    const tokens = await auth.signin(email, password, clientOf(request))
-    await rateLimits.signinPerAccount.reset(email)
-    return tokens
-  }
+  const signin = createLimitedSignin({ auth, rateLimits, audit })
+  const limitedSignin = (request: FastifyRequest, email: string, password: string): Promise<IssuedTokens> =>
+    signin(email, password, clientOf(request))
 
   app.post('/signup', {
     schema: {

@@ -1,3 +1,5 @@
+import { contrastRatio } from '../lib/contrast.js'
+
 /**
  * The one place that reads the environment. Everything else receives the frozen `Config`
  * object built here, so tests, scripts and the bench build configs the same way.
@@ -78,6 +80,14 @@ export interface Config {
    * unseen when no shared invalidation channel (Redis) exists.
    */
   readonly sessionCacheTtlMs: number
+  /** Branding of the hosted pages (/signin, /account, …). */
+  readonly pages: {
+    readonly productName: string
+    /** A path on this origin or an http(s) URL; unset shows the product name alone. */
+    readonly logoUrl: string | undefined
+    /** `#rrggbb`; refused unless white text on it meets WCAG AA (4.5:1). */
+    readonly accentColor: string
+  }
 }
 
 export interface RateRule { readonly limit: number, readonly windowSeconds: number }
@@ -175,6 +185,22 @@ function rateRule (env: Env, name: string, fallback: RateRule): RateRule {
   return { limit: Number(match[1]), windowSeconds: Number(match[2]) }
 }
 
+function pages (env: Env): Config['pages'] {
+  const productName = read(env, 'PAGES_PRODUCT_NAME') ?? 'authd'
+  if (productName.length > 60 || /\p{Cc}/u.test(productName)) {
+    throw new ConfigError('PAGES_PRODUCT_NAME', 'must be at most 60 characters, without control characters')
+  }
+  const logoUrl = read(env, 'PAGES_LOGO_URL')
+  if (logoUrl !== undefined && !/^\/(?![/\\])/.test(logoUrl)) httpUrl('PAGES_LOGO_URL', logoUrl)
+  const accentColor = (read(env, 'PAGES_ACCENT_COLOR') ?? '#1d4ed8').toLowerCase()
+  if (!/^#[0-9a-f]{6}$/.test(accentColor)) throw new ConfigError('PAGES_ACCENT_COLOR', `must be a colour like #1d4ed8, got "${accentColor}"`)
+  // Buttons put white text on the accent: below 4.5:1 that text fails WCAG 2.2 AA.
+  if (contrastRatio(accentColor, '#ffffff') < 4.5) {
+    throw new ConfigError('PAGES_ACCENT_COLOR', `${accentColor} is too light: white text on it must reach a 4.5:1 contrast (WCAG AA)`)
+  }
+  return { productName, logoUrl, accentColor }
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
 /** Builds and validates the configuration; throws `ConfigError` naming the first bad variable. */
@@ -264,7 +290,8 @@ export function loadConfig (env: Env = process.env): Config {
     // SQLite is one process's database, so the cache can trust its own invalidations. With
     // PostgreSQL other instances may revoke sessions: without Redis to tell us, never cache.
     sessionCacheTtlMs: integer(env, 'SESSION_CACHE_TTL_MS',
-      databaseUrlValue.startsWith('sqlite:') || redisUrl ? 60_000 : 0, 0, 3_600_000)
+      databaseUrlValue.startsWith('sqlite:') || redisUrl ? 60_000 : 0, 0, 3_600_000),
+    pages: pages(env)
   }
   return deepFreeze(config)
 }

@@ -3,7 +3,8 @@ import { AppError, Errors, OAuthError, type FieldError } from './errors.js'
 
 interface AjvLikeError { instancePath?: string, message?: string, keyword?: string, params?: Record<string, unknown> }
 
-function fieldErrors (validation: AjvLikeError[]): FieldError[] {
+/** Ajv's errors as the contract's `errors[]` (also used by the hosted pages' forms). */
+export function fieldErrors (validation: AjvLikeError[]): FieldError[] {
   return validation.map((e) => {
     const path = (e.instancePath ?? '').split('/').filter(Boolean)
     if (e.keyword === 'required' && typeof e.params?.missingProperty === 'string') path.push(e.params.missingProperty)

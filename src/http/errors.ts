@@ -37,7 +37,9 @@ export const Errors = {
     new AppError(422, 'validation_error', 'Request validation failed', { errors }),
   rateLimited: (retryAfterSeconds: number) =>
     new AppError(429, 'rate_limited', 'Too many requests', { headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) } }),
-  csrfFailed: () => new AppError(403, 'csrf_failed', 'Cross-site request refused')
+  csrfFailed: () => new AppError(403, 'csrf_failed', 'Cross-site request refused'),
+  notAcceptable: () => new AppError(406, 'not_acceptable', 'This path serves HTML pages only'),
+  unsupportedMediaType: () => new AppError(415, 'unsupported_media_type', 'Unsupported content type')
 } as const
 
 /** Errors of the OAuth2 token endpoint, which RFC 6749 §5.2 gives a shape of its own. */

@@ -1,0 +1,210 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { AuthService } from '../auth/auth.service.js'
+import { setAuthCookies } from '../auth/cookies.js'
+import type { LimitedSignin } from '../auth/limited-signin.js'
+import type { Config } from '../config/index.js'
+import type { Authenticate } from '../http/authenticate.js'
+import { FORM_CSRF_FIELD } from '../http/csrf.js'
+import { AppError, Errors } from '../http/errors.js'
+import { type AuthRateLimits, limitForgotPassword } from '../http/rate-limit.js'
+import { FORGOT_PASSWORD_MESSAGE } from '../recovery/recovery.routes.js'
+import type { RecoveryService } from '../recovery/recovery.service.js'
+import { DisplayName, Email, Password, Username } from '../users/users.schemas.js'
+import { normalizeEmail } from '../users/users.mapper.js'
+import { accountPages } from './account.routes.js'
+import { formErrorOf } from './form-errors.js'
+import type { PageAsset } from './page-assets.js'
+import { acceptsHtml, clientOf, createFormGuard, csrfTokenFor, validationErrorOf } from './page-kit.js'
+import type { FormState, Renderer } from './render.js'
+import { DEFAULT_RETURN_TO, safeReturnTo } from './return-to.js'
+
+export interface PagesOptions {
+  config: Config
+  auth: AuthService
+  limitedSignin: LimitedSignin
+  recovery: RecoveryService
+  rateLimits: AuthRateLimits
+  authenticate: Authenticate
+  render: Renderer
+  assets: ReadonlyMap<string, PageAsset>
+}
+
+const CsrfField = Type.String({ maxLength: 256 })
+const ReturnToField = Type.Optional(Type.String({ maxLength: 4096 }))
+const TokenField = Type.String({ minLength: 1, maxLength: 256 })
+
+const SigninForm = Type.Object({ email: Email, password: Password, [FORM_CSRF_FIELD]: CsrfField, return_to: ReturnToField })
+const SignupForm = Type.Object({ email: Email, username: Username, password: Password, name: Type.Optional(DisplayName), [FORM_CSRF_FIELD]: CsrfField, return_to: ReturnToField })
+const ForgotForm = Type.Object({ email: Email, [FORM_CSRF_FIELD]: CsrfField })
+const ResetForm = Type.Object({ token: TokenField, new_password: Password, [FORM_CSRF_FIELD]: CsrfField })
+const VerifyForm = Type.Object({ token: TokenField, [FORM_CSRF_FIELD]: CsrfField })
+const ReturnToQuery = Type.Object({ return_to: ReturnToField, notice: Type.Optional(Type.String({ maxLength: 64 })) })
+const TokenQuery = Type.Object({ token: Type.Optional(Type.String({ maxLength: 512 })) })
+
+/** Fixed messages a redirect can ask a page to show (`?notice=`): no user text is ever reflected. */
+const NOTICES: Record<string, string> = {
+  signed_out: 'You are signed out.',
+  signed_out_everywhere: 'You are signed out on every device.',
+  password_changed: 'Your password was changed. Sign in with your new password.',
+  password_reset: 'Your password was reset. Sign in with your new password.',
+  session_expired: 'Sign in to continue.'
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** A hosted page: HTML errors, no JSON-only clients. */
+    page?: boolean
+  }
+}
+
+/**
+ * The hosted pages: plain forms posting to routes of their own (not to the JSON API, whose
+ * 415 rule stays as it is), calling the same services, limits and cookie helpers as the API.
+ */
+export const pagesRoutes: FastifyPluginAsyncTypebox<PagesOptions> = async (app, options) => {
+  const { config, auth, limitedSignin, recovery, rateLimits, render, assets } = options
+  const formGuard = createFormGuard(config)
+  const returnTo = (raw: unknown): string => safeReturnTo(raw, config)
+  const page = { page: true }
+
+  // A JSON-only client gets the API's answer (406), never HTML.
+  app.addHook('onRequest', async (request) => {
+    if (request.routeOptions.config.page && !acceptsHtml(request)) throw Errors.notAcceptable()
+  })
+
+  // Errors of a page are shown as a page; the API's JSON answers (406, 415) pass through.
+  app.setErrorHandler(async (error, request, reply) => {
+    if (!(error instanceof AppError) || !request.routeOptions.config.page || !acceptsHtml(request) ||
+      error.statusCode === 406 || error.statusCode === 415) throw error
+    const message = error.code === 'csrf_failed'
+      ? 'This form was sent from another site or has expired. Go back, reload the page and try again.'
+      : error.message
+    return render(reply, 'error', { title: error.statusCode === 404 ? 'Not found' : 'Something went wrong', csrfToken: '', alert: message }, error.statusCode)
+  })
+
+  app.get('/assets/*', { config: { quietAccessLog: true } }, async (request, reply) => {
+    const asset = assets.get((request.params as { '*': string })['*'])
+    if (!asset) throw Errors.notFound()
+    return reply.type(asset.type).header('cache-control', 'public, max-age=3600').send(asset.body)
+  })
+
+  const frame = (request: FastifyRequest, reply: FastifyReply, title: string) => ({ title, csrfToken: csrfTokenFor(request, reply, config) })
+
+  // ----- sign-in -----
+  const renderSignin = (request: FastifyRequest, reply: FastifyReply, state: FormState & { returnTo?: string | undefined }, status = 200) =>
+    render(reply, 'signin', { ...frame(request, reply, 'Sign in'), scripts: ['passkeys.js'], next: returnTo(state.returnTo), ...state }, status)
+
+  app.get('/signin', { config: page, schema: { hide: true, querystring: ReturnToQuery } }, async (request, reply) => {
+    const notice = request.query.notice ? NOTICES[request.query.notice] : undefined
+    return renderSignin(request, reply, { returnTo: request.query.return_to, ...(notice ? { notice } : {}) })
+  })
+
+  app.post('/signin', { config: page, preValidation: formGuard, attachValidation: true, schema: { hide: true, body: SigninForm } }, async (request, reply) => {
+    const body = request.body
+    const values = { email: typeof body.email === 'string' ? body.email : '' }
+    try {
+      const invalid = validationErrorOf(request)
+      if (invalid) throw invalid
+      const tokens = await limitedSignin(body.email, body.password, clientOf(request))
+      setAuthCookies(reply, config, tokens)
+      return reply.redirect(returnTo(body.return_to), 303)
+    } catch (error) {
+      const { status, state } = formErrorOf(error, reply)
+      return renderSignin(request, reply, { ...state, values, returnTo: body.return_to }, status)
+    }
+  })
+
+  // ----- sign-up -----
+  const renderSignup = (request: FastifyRequest, reply: FastifyReply, state: FormState & { returnTo?: string | undefined }, status = 200) =>
+    render(reply, 'signup', { ...frame(request, reply, 'Create an account'), ...state }, status)
+
+  app.get('/signup', { config: page, schema: { hide: true, querystring: ReturnToQuery } }, async (request, reply) =>
+    renderSignup(request, reply, { returnTo: request.query.return_to }))
+
+  app.post('/signup', { config: page, preValidation: formGuard, attachValidation: true, schema: { hide: true, body: SignupForm } }, async (request, reply) => {
+    const body = request.body
+    const text = (value: unknown): string => typeof value === 'string' ? value : ''
+    const values = { email: text(body.email), username: text(body.username), name: text(body.name) }
+    try {
+      const invalid = validationErrorOf(request)
+      if (invalid) throw invalid
+      await rateLimits.signupPerIp.hit(request.ip)
+      const input = { email: body.email, username: body.username, password: body.password, ...(body.name ? { name: body.name } : {}) }
+      if (config.signupEnumerationSafe) {
+        await auth.signupWithoutDisclosure(input)
+        return render(reply, 'message', { ...frame(request, reply, 'Check your email'), notice: 'Check your email to finish signing up' })
+      }
+      const tokens = await auth.signup(input, clientOf(request))
+      setAuthCookies(reply, config, tokens)
+      return reply.redirect(returnTo(body.return_to), 303)
+    } catch (error) {
+      const { status, state } = formErrorOf(error, reply, { email_taken: 'email', username_taken: 'username' })
+      return renderSignup(request, reply, { ...state, values, returnTo: body.return_to }, status)
+    }
+  })
+
+  // ----- forgotten password -----
+  app.get('/forgot-password', { config: page, schema: { hide: true } }, async (request, reply) =>
+    render(reply, 'forgot-password', frame(request, reply, 'Reset your password')))
+
+  app.post('/forgot-password', { config: page, preValidation: formGuard, attachValidation: true, schema: { hide: true, body: ForgotForm } }, async (request, reply) => {
+    const values = { email: typeof request.body.email === 'string' ? request.body.email : '' }
+    try {
+      const invalid = validationErrorOf(request)
+      if (invalid) throw invalid
+      // The API's limits, in the API's order: unknown emails count like known ones.
+      await limitForgotPassword(rateLimits, request.ip, normalizeEmail(request.body.email))
+      await recovery.forgotPassword(request.body.email)
+      return render(reply, 'forgot-password', { ...frame(request, reply, 'Check your email'), notice: FORGOT_PASSWORD_MESSAGE, sent: true })
+    } catch (error) {
+      const { status, state } = formErrorOf(error, reply)
+      return render(reply, 'forgot-password', { ...frame(request, reply, 'Reset your password'), ...state, values }, status)
+    }
+  })
+
+  // ----- reset link -----
+  app.get('/reset-password', { config: page, schema: { hide: true, querystring: TokenQuery } }, async (request, reply) => {
+    const token = request.query.token ?? ''
+    if (token === '') return render(reply, 'error', { ...frame(request, reply, 'Invalid link'), alert: Errors.invalidOneTimeToken().message, linkToForgot: true }, 400)
+    return render(reply, 'reset-password', { ...frame(request, reply, 'Choose a new password'), token })
+  })
+
+  app.post('/reset-password', { config: page, preValidation: formGuard, attachValidation: true, schema: { hide: true, body: ResetForm } }, async (request, reply) => {
+    const token = typeof request.body.token === 'string' ? request.body.token : ''
+    try {
+      const invalid = validationErrorOf(request)
+      if (invalid) throw invalid
+      await recovery.resetPassword(request.body.token, request.body.new_password, clientOf(request))
+      return reply.redirect('/signin?notice=password_reset', 303)
+    } catch (error) {
+      const { status, state } = formErrorOf(error, reply)
+      return render(reply, 'reset-password', { ...frame(request, reply, 'Choose a new password'), ...state, token, linkToForgot: status === 400 }, status)
+    }
+  })
+
+  // ----- verification link -----
+  // The link opens a page with a button rather than verifying on GET: mail scanners and
+  // link previews fetch links, and must not spend the token.
+  app.get('/verify-email', { config: page, schema: { hide: true, querystring: TokenQuery } }, async (request, reply) => {
+    const token = request.query.token ?? ''
+    if (token === '') return render(reply, 'error', { ...frame(request, reply, 'Invalid link'), alert: Errors.invalidOneTimeToken().message }, 400)
+    return render(reply, 'verify-email', { ...frame(request, reply, 'Verify your email address'), token })
+  })
+
+  app.post('/verify-email', { config: page, preValidation: formGuard, attachValidation: true, schema: { hide: true, body: VerifyForm } }, async (request, reply) => {
+    const token = typeof request.body.token === 'string' ? request.body.token : ''
+    try {
+      const invalid = validationErrorOf(request)
+      if (invalid) throw invalid
+      const user = await recovery.verifyEmail(request.body.token, clientOf(request))
+      return render(reply, 'verify-email', { ...frame(request, reply, 'Email address verified'), verified: true, notice: `${user.email} is verified.` })
+    } catch (error) {
+      const { status, state } = formErrorOf(error, reply)
+      return render(reply, 'verify-email', { ...frame(request, reply, 'Verify your email address'), ...state, token }, status)
+    }
+  })
+
+  await app.register(accountPages, { ...options, formGuard, notices: NOTICES, defaultReturnTo: DEFAULT_RETURN_TO })
+}
