@@ -45,14 +45,14 @@ export interface PagesServer {
  * The service listening on 127.0.0.1 with PUBLIC_URL http://localhost:<port>, delivering its
  * mail to a real SMTP sink. Closed when the test ends.
  */
-export async function startPagesServer (t: Pick<TestContext, 'after'>, env: TestEnv = {}): Promise<PagesServer> {
+export async function startPagesServer (t: Pick<TestContext, 'after'>, env: TestEnv = {}, options: { extraAllowedOrigins?: string[] } = {}): Promise<PagesServer> {
   const smtp = await startSmtpServer(t)
   const built: { app?: FastifyInstance } = {}
   t.after(() => built.app?.close())
   const databaseUrl = await createTestDatabaseUrl(t)
   const port = await freePort()
   const baseUrl = `http://localhost:${port}`
-  const config = loadConfig({ ...TEST_ENV, ...mailEnv(smtp), PUBLIC_URL: baseUrl, ...env, DATABASE_URL: databaseUrl, HOST: '127.0.0.1', PORT: String(port) })
+  const config = loadConfig({ ...TEST_ENV, ...mailEnv(smtp), PUBLIC_URL: baseUrl, ALLOWED_ORIGINS: [baseUrl, ...(options.extraAllowedOrigins ?? [])].join(','), ...env, DATABASE_URL: databaseUrl, HOST: '127.0.0.1', PORT: String(port) })
   built.app = await buildApp(config)
   await built.app.listen({ host: '127.0.0.1', port })
   return { app: built.app, baseUrl, smtp }
@@ -112,7 +112,7 @@ export async function assertAccessible (page: Page, label = page.url()): Promise
   await page.evaluate(AXE_SOURCE)
   const violations = await page.evaluate(async () => {
     const axe = (globalThis as unknown as { axe: { run: (context: unknown, options: unknown) => Promise<{ violations: Array<{ id: string, impact: string | null, help: string, nodes: Array<{ target: unknown }> }> }> } }).axe
-    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] } })
+    const result = await axe.run((globalThis as unknown as { document: unknown }).document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] } })
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => JSON.stringify(n.target)) }))
   })
   const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
