@@ -234,7 +234,8 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
     rateLimits,
     authenticate,
     render: createRenderer(config, stylesheet),
-    assets: pageAssets
+    assets: pageAssets,
+    passkeys: false
   })
 
   app.get('/.well-known/jwks.json', {

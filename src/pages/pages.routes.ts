@@ -29,6 +29,8 @@ export interface PagesOptions {
   authenticate: Authenticate
   render: Renderer
   assets: ReadonlyMap<string, PageAsset>
+  /** Whether the passkey API is served (the sign-in page then offers it). */
+  passkeys: boolean
 }
 
 const CsrfField = Type.String({ maxLength: 256 })
@@ -64,7 +66,7 @@ declare module 'fastify' {
  * 415 rule stays as it is), calling the same services, limits and cookie helpers as the API.
  */
 export const pagesRoutes: FastifyPluginAsyncTypebox<PagesOptions> = async (app, options) => {
-  const { config, auth, limitedSignin, recovery, rateLimits, render, assets } = options
+  const { config, auth, limitedSignin, recovery, rateLimits, render, assets, passkeys } = options
   const formGuard = createFormGuard(config)
   const returnTo = (raw: unknown): string => safeReturnTo(raw, config)
   const page = { page: true }
@@ -94,7 +96,7 @@ export const pagesRoutes: FastifyPluginAsyncTypebox<PagesOptions> = async (app, 
 
   // ----- sign-in -----
   const renderSignin = (request: FastifyRequest, reply: FastifyReply, state: FormState & { returnTo?: string | undefined }, status = 200) =>
-    render(reply, 'signin', { ...frame(request, reply, 'Sign in'), scripts: ['passkeys.js'], next: returnTo(state.returnTo), ...state }, status)
+    render(reply, 'signin', { ...frame(request, reply, 'Sign in'), ...(passkeys ? { scripts: ['passkeys.js'], passkeys } : {}), next: returnTo(state.returnTo), ...state }, status)
 
   app.get('/signin', { config: page, schema: { hide: true, querystring: ReturnToQuery } }, async (request, reply) => {
     const notice = request.query.notice ? NOTICES[request.query.notice] : undefined
