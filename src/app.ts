@@ -234,8 +234,7 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
     rateLimits,
     authenticate,
     render: createRenderer(config, stylesheet),
-    assets: pageAssets,
-    passkeys: false
+    assets: pageAssets
   })
 
   app.get('/.well-known/jwks.json', {

@@ -15,6 +15,7 @@ import { DisplayName, Email, Password, Username } from '../users/users.schemas.j
 import { normalizeEmail } from '../users/users.mapper.js'
 import { accountPages } from './account.routes.js'
 import { formErrorOf } from './form-errors.js'
+import type { PasskeysPort, TwoStepPort } from './mfa-pages.js'
 import type { PageAsset } from './page-assets.js'
 import { acceptsHtml, clientOf, createFormGuard, csrfTokenFor, validationErrorOf } from './page-kit.js'
 import type { FormState, Renderer } from './render.js'
@@ -29,8 +30,10 @@ export interface PagesOptions {
   authenticate: Authenticate
   render: Renderer
   assets: ReadonlyMap<string, PageAsset>
-  /** Whether the passkey API is served (the sign-in page then offers it). */
-  passkeys: boolean
+  /** The second step of a two-step sign-in and the account's TOTP set-up (absent: not offered). */
+  twoStep?: TwoStepPort | undefined
+  /** Passkeys (absent: not offered); the sign-in itself runs in the browser against the API. */
+  passkeys?: PasskeysPort | undefined
 }
 
 const CsrfField = Type.String({ maxLength: 256 })
@@ -38,12 +41,21 @@ const ReturnToField = Type.Optional(Type.String({ maxLength: 4096 }))
 const TokenField = Type.String({ minLength: 1, maxLength: 256 })
 
 const SigninForm = Type.Object({ email: Email, password: Password, [FORM_CSRF_FIELD]: CsrfField, return_to: ReturnToField })
+// The API's own bound for codes (TOTP or recovery code) and for the mfa_token.
+const SecondStepForm = Type.Object({ mfa_token: Type.String({ minLength: 1, maxLength: 256 }), code: Type.String({ minLength: 1, maxLength: 64 }), [FORM_CSRF_FIELD]: CsrfField, return_to: ReturnToField })
 const SignupForm = Type.Object({ email: Email, username: Username, password: Password, name: Type.Optional(DisplayName), [FORM_CSRF_FIELD]: CsrfField, return_to: ReturnToField })
 const ForgotForm = Type.Object({ email: Email, [FORM_CSRF_FIELD]: CsrfField })
 const ResetForm = Type.Object({ token: TokenField, new_password: Password, [FORM_CSRF_FIELD]: CsrfField })
 const VerifyForm = Type.Object({ token: TokenField, [FORM_CSRF_FIELD]: CsrfField })
 const ReturnToQuery = Type.Object({ return_to: ReturnToField, notice: Type.Optional(Type.String({ maxLength: 64 })) })
 const TokenQuery = Type.Object({ token: Type.Optional(Type.String({ maxLength: 512 })) })
+
+/** The `mfa_token` of a sign-in that needs its second step, if `error` is that answer. */
+function mfaTokenOf (error: unknown): string | undefined {
+  if (!(error instanceof AppError) || error.code !== 'mfa_required') return undefined
+  const extra = (error.options as { extra?: Record<string, string> }).extra
+  return extra?.mfa_token
+}
 
 /** Fixed messages a redirect can ask a page to show (`?notice=`): no user text is ever reflected. */
 const NOTICES: Record<string, string> = {
@@ -66,7 +78,8 @@ declare module 'fastify' {
  * 415 rule stays as it is), calling the same services, limits and cookie helpers as the API.
  */
 export const pagesRoutes: FastifyPluginAsyncTypebox<PagesOptions> = async (app, options) => {
-  const { config, auth, limitedSignin, recovery, rateLimits, render, assets, passkeys } = options
+  const { config, auth, limitedSignin, recovery, rateLimits, render, assets, twoStep } = options
+  const passkeys = options.passkeys !== undefined
   const formGuard = createFormGuard(config)
   const returnTo = (raw: unknown): string => safeReturnTo(raw, config)
   const page = { page: true }
@@ -113,10 +126,37 @@ export const pagesRoutes: FastifyPluginAsyncTypebox<PagesOptions> = async (app, 
       setAuthCookies(reply, config, tokens)
       return reply.redirect(returnTo(body.return_to), 303)
     } catch (error) {
+      const mfaToken = mfaTokenOf(error)
+      if (mfaToken !== undefined) return renderSecondStep(request, reply, { mfaToken, returnTo: body.return_to })
       const { status, state } = formErrorOf(error, reply)
       return renderSignin(request, reply, { ...state, values, returnTo: body.return_to }, status)
     }
   })
+
+  // ----- the second step of a two-step sign-in -----
+  const renderSecondStep = (request: FastifyRequest, reply: FastifyReply, state: FormState & { mfaToken: string, returnTo?: string | undefined, recovery?: boolean }, status = 200) =>
+    render(reply, 'signin-second-step', { ...frame(request, reply, 'Two-step verification'), ...state }, status)
+
+  if (twoStep) {
+    app.post('/signin/second-step', { config: page, preValidation: formGuard, attachValidation: true, schema: { hide: true, body: SecondStepForm } }, async (request, reply) => {
+      const body = request.body
+      const mfaToken = typeof body.mfa_token === 'string' ? body.mfa_token : ''
+      try {
+        const invalid = validationErrorOf(request)
+        if (invalid) throw invalid
+        const tokens = await twoStep.verifySignin(body.mfa_token, body.code, clientOf(request))
+        setAuthCookies(reply, config, tokens)
+        return reply.redirect(returnTo(body.return_to), 303)
+      } catch (error) {
+        const { status, state } = formErrorOf(error, reply, { invalid_code: 'code' })
+        // A spent, expired or dead mfa_token: the sign-in starts again from the password.
+        if (error instanceof AppError && error.code === 'invalid_token') {
+          return renderSignin(request, reply, { alert: `${error.message}. Sign in again.`, returnTo: body.return_to }, status)
+        }
+        return renderSecondStep(request, reply, { ...state, mfaToken, returnTo: body.return_to, recovery: (body.code ?? '').includes('-') }, status)
+      }
+    })
+  }
 
   // ----- sign-up -----
   const renderSignup = (request: FastifyRequest, reply: FastifyReply, state: FormState & { returnTo?: string | undefined }, status = 200) =>

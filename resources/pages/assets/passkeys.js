@@ -92,3 +92,10 @@ function setUpRegistration () {
 
 setUpSignin()
 setUpRegistration()
+
+// The recovery codes' "Print" button (without JavaScript, the browser's own Print command
+// does the same: the print stylesheet shows only the codes).
+for (const button of document.querySelectorAll('[data-print]')) {
+  button.hidden = false
+  button.addEventListener('click', () => window.print())
+}
