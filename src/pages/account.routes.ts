@@ -284,4 +284,3 @@ export const accountPages: FastifyPluginAsyncTypebox<AccountPagesOptions> = asyn
     })
   }
 }
-
