@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { clearAuthCookies } from '../auth/cookies.js'
+import { clearAuthCookies, REFRESH_COOKIE_PATH, setAuthCookies } from '../auth/cookies.js'
+import { REFRESH_COOKIE } from '../http/authenticate.js'
 import { type RequestAuth } from '../http/authenticate.js'
 import { FORM_CSRF_FIELD } from '../http/csrf.js'
 import { AppError } from '../http/errors.js'
@@ -30,7 +31,7 @@ const DisableForm = Type.Object({ password: Password, code: Type.String({ minLen
 const CodesForm = Type.Object({ codes: Type.Union([Type.String({ maxLength: 32 }), Type.Array(Type.String({ maxLength: 32 }), { maxItems: 20 })]), [FORM_CSRF_FIELD]: Type.String({ maxLength: 256 }) })
 const PasskeyParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
 const RenameForm = Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }), [FORM_CSRF_FIELD]: Type.String({ maxLength: 256 }) })
-const NoticeQuery = Type.Object({ notice: Type.Optional(Type.String({ maxLength: 64 })) })
+const NoticeQuery = Type.Object({ notice: Type.Optional(Type.String({ maxLength: 64 })), renewed: Type.Optional(Type.String({ maxLength: 8 })) })
 
 const ACCOUNT_NOTICES: Record<string, string> = {
   profile_saved: 'Your profile was saved.',
@@ -72,6 +73,13 @@ export const accountPages: FastifyPluginAsyncTypebox<AccountPagesOptions> = asyn
 
   const toSignin = (reply: FastifyReply) => reply.redirect('/signin?return_to=%2Faccount&notice=session_expired', 303)
 
+  /**
+   * An expired access cookie on GET /account: renew the session from the refresh cookie,
+   * which the browser sends only under its path (/api/v1/auth), once; then sign-in.
+   */
+  const renewOrSignin = (request: FastifyRequest, reply: FastifyReply) =>
+    (request.query as { renewed?: string }).renewed === undefined ? reply.redirect(`${REFRESH_COOKIE_PATH}/renew`, 303) : toSignin(reply)
+
   async function renderAccount (request: FastifyRequest, reply: FastifyReply, who: RequestAuth, forms: Partial<Record<Section, FormState>> = {}, status = 200, notice?: string, mfa: MfaView = {}) {
     const sessions = (await auth.listSessions(who.user.id, who.sessionId)).map((session) => ({
       ...session,
@@ -105,9 +113,24 @@ export const accountPages: FastifyPluginAsyncTypebox<AccountPagesOptions> = asyn
 
   app.get('/account', { config: page, schema: { hide: true, querystring: NoticeQuery } }, async (request, reply) => {
     const who = await signedIn(request, reply)
-    if (!who) return toSignin(reply)
+    if (!who) return renewOrSignin(request, reply)
     const key = request.query.notice
     return renderAccount(request, reply, who, {}, 200, key ? ACCOUNT_NOTICES[key] ?? notices[key] : undefined)
+  })
+
+  // Under the refresh cookie's path, since only there does the browser send it. A GET, as it
+  // follows the redirect above; it only renews this browser's own session, and its refresh
+  // cookie (SameSite=Strict) never comes with a request started by another site.
+  app.get(`${REFRESH_COOKIE_PATH}/renew`, { config: page, schema: { hide: true } }, async (request, reply) => {
+    const refreshToken = request.cookies[REFRESH_COOKIE]
+    if (!refreshToken || request.headers['sec-fetch-site'] === 'cross-site') return toSignin(reply)
+    try {
+      setAuthCookies(reply, config, await auth.refresh(refreshToken, clientOf(request)))
+    } catch (error) {
+      if (error instanceof AppError && error.statusCode < 500) return toSignin(reply)
+      throw error
+    }
+    return reply.header('cache-control', 'no-store').redirect('/account?renewed=1', 303)
   })
 
   app.post('/account/profile', { config: page, preValidation: formGuard, attachValidation: true, schema: { hide: true, body: ProfileForm } }, async (request, reply) => {

@@ -241,3 +241,35 @@ test('links from mails: opening them spends nothing; an unusable link says so', 
   assert.match(bad.body, /Invalid or expired token/)
   assert.match(bad.body, /href="\/forgot-password">Request a new link/)
 })
+
+test('an expired access cookie on /account is renewed once from the refresh cookie, else sign-in', async (t) => {
+  const app = await buildTestApp(t)
+  const user = await signUp(app)
+  const who = await openForm(app)
+  const signin = await post(app, '/signin', who, { email: user.email, password: PASSWORD })
+  const refresh = signin.cookies.find((c) => c.name === 'refresh_token')!
+  assert.equal(refresh.path, '/api/v1/auth')
+
+  const expired = await app.inject({ method: 'GET', url: '/account', headers: { accept: 'text/html', cookie: 'access_token=expired.or.forged' } })
+  assert.equal(expired.statusCode, 303)
+  assert.equal(expired.headers.location, '/api/v1/auth/renew')
+
+  const crossSite = await app.inject({ method: 'GET', url: '/api/v1/auth/renew', headers: { accept: 'text/html', cookie: `refresh_token=${refresh.value}`, 'sec-fetch-site': 'cross-site' } })
+  assert.equal(crossSite.headers.location, '/signin?return_to=%2Faccount&notice=session_expired')
+  assert.equal(crossSite.cookies.length, 0)
+
+  const renewed = await app.inject({ method: 'GET', url: '/api/v1/auth/renew', headers: { accept: 'text/html', cookie: `refresh_token=${refresh.value}`, 'sec-fetch-site': 'same-origin' } })
+  assert.equal(renewed.statusCode, 303)
+  assert.equal(renewed.headers.location, '/account?renewed=1')
+  const access = renewed.cookies.find((c) => c.name === 'access_token')!
+  const page = await app.inject({ method: 'GET', url: '/account?renewed=1', headers: { accept: 'text/html', cookie: `access_token=${access.value}` } })
+  assert.equal(page.statusCode, 200)
+  assert.match(page.body, new RegExp(`Signed in as <strong>${user.email}</strong>`))
+
+  // The refresh token was rotated: the old one is spent (and its reuse revokes the session).
+  const again = await app.inject({ method: 'GET', url: '/api/v1/auth/renew', headers: { accept: 'text/html', cookie: `refresh_token=${refresh.value}` } })
+  assert.equal(again.headers.location, '/signin?return_to=%2Faccount&notice=session_expired')
+  // Renewed once and still refused: no loop, sign-in.
+  const loop = await app.inject({ method: 'GET', url: '/account?renewed=1', headers: { accept: 'text/html', cookie: 'access_token=expired.or.forged' } })
+  assert.equal(loop.headers.location, '/signin?return_to=%2Faccount&notice=session_expired')
+})
