@@ -84,6 +84,17 @@ test('hosted pages in a real browser: sign-up, verification, recovery', async (t
     await context.clearCookies()
     await page.goto(`${baseUrl}/signin`)
     await assertAccessible(page)
+    // Keyboard: the email field has focus, Tab follows the visual order, focus is visible.
+    const focused = () => page.evaluate(() => {
+      const element = (globalThis as unknown as { document: { activeElement: { id: string, textContent: string } & object } }).document.activeElement
+      const style = (globalThis as unknown as { getComputedStyle: (e: object) => { outlineStyle: string, outlineWidth: string } }).getComputedStyle(element)
+      return { id: element.id || element.textContent.trim(), outline: `${style.outlineStyle} ${style.outlineWidth}` }
+    })
+    assert.equal((await focused()).id, 'f-email')
+    await page.keyboard.press('Tab')
+    assert.deepEqual(await focused(), { id: 'f-password', outline: 'solid 3px' })
+    await page.keyboard.press('Tab')
+    assert.deepEqual(await focused(), { id: 'Sign in', outline: 'solid 3px' })
     await page.getByLabel('Email').fill(email)
     await page.getByLabel('Password').fill('not the password at all')
     await page.getByRole('button', { name: 'Sign in', exact: true }).click()
