@@ -47,9 +47,7 @@ import { createRedisSessionLiveness, revocationChannel } from './sessions/redis-
 import { registerHttpMetrics, registerOutboxDepth } from './metrics/metrics.js'
 import { outboxStats } from './mail/outbox.repository.js'
 import { createLimitedSignin } from './auth/limited-signin.js'
-import { loadPageAssets } from './pages/page-assets.js'
 import { pagesRoutes } from './pages/pages.routes.js'
-import { createRenderer } from './pages/render.js'
 
 export interface AppOverrides {
   clock?: Clock
@@ -225,16 +223,13 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   await app.register(rolesRoutes, { prefix: '/api/v1/roles', roles, authenticate })
   await app.register(auditRoutes, { prefix: '/api/v1/audit-events', authenticate, reader: createAuditReader(db) })
   await app.register(recoveryRoutes, { prefix: '/api/v1/auth', recovery, authenticate, rateLimits })
-  const { assets: pageAssets, stylesheet } = loadPageAssets({ accentColor: config.pages.accentColor })
   await app.register(pagesRoutes, {
     config,
     auth,
     limitedSignin: createLimitedSignin({ auth, rateLimits, audit }),
     recovery,
     rateLimits,
-    authenticate,
-    render: createRenderer(config, stylesheet),
-    assets: pageAssets
+    authenticate
   })
 
   app.get('/.well-known/jwks.json', {

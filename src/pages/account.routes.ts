@@ -10,14 +10,14 @@ import { Password, Username } from '../users/users.schemas.js'
 import { formErrorOf } from './form-errors.js'
 import { clientOf, csrfTokenFor, validationErrorOf } from './page-kit.js'
 import type { PagesOptions } from './pages.routes.js'
-import type { FormState } from './render.js'
+import type { FormState, Renderer } from './render.js'
 import { describeDevice } from './user-agent.js'
 import { groupSecret, qrCodeSvg, RECOVERY_CODE_SHAPE, recoveryCodesFile, signInMethod } from './mfa-pages.js'
 
 export interface AccountPagesOptions extends PagesOptions {
+  render: Renderer
   formGuard: (request: FastifyRequest) => Promise<void>
   notices: Record<string, string>
-  defaultReturnTo: string
 }
 
 const CsrfOnly = Type.Object({ [FORM_CSRF_FIELD]: Type.String({ maxLength: 256 }) })

@@ -16,10 +16,10 @@ import { normalizeEmail } from '../users/users.mapper.js'
 import { accountPages } from './account.routes.js'
 import { formErrorOf } from './form-errors.js'
 import type { PasskeysPort, TwoStepPort } from './mfa-pages.js'
-import type { PageAsset } from './page-assets.js'
+import { loadPageAssets } from './page-assets.js'
 import { acceptsHtml, clientOf, createFormGuard, csrfTokenFor, validationErrorOf } from './page-kit.js'
-import type { FormState, Renderer } from './render.js'
-import { DEFAULT_RETURN_TO, safeReturnTo } from './return-to.js'
+import { createRenderer, type FormState } from './render.js'
+import { safeReturnTo } from './return-to.js'
 
 export interface PagesOptions {
   config: Config
@@ -28,8 +28,6 @@ export interface PagesOptions {
   recovery: RecoveryService
   rateLimits: AuthRateLimits
   authenticate: Authenticate
-  render: Renderer
-  assets: ReadonlyMap<string, PageAsset>
   /** The second step of a two-step sign-in and the account's TOTP set-up (absent: not offered). */
   twoStep?: TwoStepPort | undefined
   /** Passkeys (absent: not offered); the sign-in itself runs in the browser against the API. */
@@ -78,7 +76,10 @@ declare module 'fastify' {
  * 415 rule stays as it is), calling the same services, limits and cookie helpers as the API.
  */
 export const pagesRoutes: FastifyPluginAsyncTypebox<PagesOptions> = async (app, options) => {
-  const { config, auth, limitedSignin, recovery, rateLimits, render, assets, twoStep } = options
+  const { config, auth, limitedSignin, recovery, rateLimits, twoStep } = options
+  // Read once at start-up; the stylesheet carries the configured accent colour.
+  const { assets, stylesheet } = loadPageAssets({ accentColor: config.pages.accentColor })
+  const render = createRenderer(config, stylesheet)
   const passkeys = options.passkeys !== undefined
   const formGuard = createFormGuard(config)
   const returnTo = (raw: unknown): string => safeReturnTo(raw, config)
@@ -248,5 +249,5 @@ export const pagesRoutes: FastifyPluginAsyncTypebox<PagesOptions> = async (app, 
     }
   })
 
-  await app.register(accountPages, { ...options, formGuard, notices: NOTICES, defaultReturnTo: DEFAULT_RETURN_TO })
+  await app.register(accountPages, { ...options, render, formGuard, notices: NOTICES })
 }
