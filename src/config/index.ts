@@ -1,4 +1,4 @@
-import { contrastRatio } from '../lib/contrast.js'
+import { contrastRatio } from './contrast.js'
 
 /**
  * The one place that reads the environment. Everything else receives the frozen `Config`

@@ -2,14 +2,14 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { clearAuthCookies, REFRESH_COOKIE_PATH, setAuthCookies } from '../auth/cookies.js'
-import { REFRESH_COOKIE } from '../http/authenticate.js'
-import { type RequestAuth } from '../http/authenticate.js'
+import { REFRESH_COOKIE } from '../sessions/authenticate.js'
+import { type RequestAuth } from '../sessions/authenticate.js'
 import { FORM_CSRF_FIELD } from '../http/csrf.js'
 import { AppError } from '../http/errors.js'
 import { Password, Username } from '../users/users.schemas.js'
 import { formErrorOf } from './form-errors.js'
 import { clientOf, csrfTokenFor, validationErrorOf } from './page-kit.js'
-import type { PagesOptions } from './pages.routes.js'
+import type { PagesOptions } from './pages-options.js'
 import type { FormState, Renderer } from './render.js'
 import { describeDevice } from './user-agent.js'
 import { groupSecret, qrCodeSvg, RECOVERY_CODE_SHAPE, recoveryCodesFile, signInMethod } from './mfa-pages.js'
@@ -59,6 +59,8 @@ const formatTime = (iso: string): string => `${iso.slice(0, 10)} ${iso.slice(11,
 export const accountPages: FastifyPluginAsyncTypebox<AccountPagesOptions> = async (app, options) => {
   const { config, auth, recovery, authenticate, render, formGuard, notices, twoStep, passkeys } = options
   const page = { page: true }
+  // Page forms post urlencoded bodies; the API's JSON-only rule is for the API's routes.
+  const form = { page: true, formBody: true }
 
   /** The signed-in user of this browser (the API's guard, cookie or bearer), or undefined. */
   async function signedIn (request: FastifyRequest, reply: FastifyReply): Promise<RequestAuth | undefined> {
@@ -133,7 +135,7 @@ export const accountPages: FastifyPluginAsyncTypebox<AccountPagesOptions> = asyn
     return reply.header('cache-control', 'no-store').redirect('/account?renewed=1', 303)
   })
 
-  app.post('/account/profile', { config: page, preValidation: formGuard, attachValidation: true, schema: { hide: true, body: ProfileForm } }, async (request, reply) => {
+  app.post('/account/profile', { config: form, preValidation: formGuard, attachValidation: true, schema: { hide: true, body: ProfileForm } }, async (request, reply) => {
     const who = await signedIn(request, reply)
     if (!who) return toSignin(reply)
     try {
@@ -148,7 +150,7 @@ export const accountPages: FastifyPluginAsyncTypebox<AccountPagesOptions> = asyn
     }
   })
 
-  app.post('/account/password', { config: page, preValidation: formGuard, attachValidation: true, schema: { hide: true, body: PasswordForm } }, async (request, reply) => {
+  app.post('/account/password', { config: form, preValidation: formGuard, attachValidation: true, schema: { hide: true, body: PasswordForm } }, async (request, reply) => {
     const who = await signedIn(request, reply)
     if (!who) return toSignin(reply)
     try {
@@ -164,7 +166,7 @@ export const accountPages: FastifyPluginAsyncTypebox<AccountPagesOptions> = asyn
     }
   })
 
-  app.post('/account/sessions/:id/revoke', { config: page, preValidation: formGuard, schema: { hide: true, params: SessionParams, body: CsrfOnly } }, async (request, reply) => {
+  app.post('/account/sessions/:id/revoke', { config: form, preValidation: formGuard, schema: { hide: true, params: SessionParams, body: CsrfOnly } }, async (request, reply) => {
     const who = await signedIn(request, reply)
     if (!who) return toSignin(reply)
     if (request.params.id === who.sessionId) {
@@ -181,21 +183,21 @@ export const accountPages: FastifyPluginAsyncTypebox<AccountPagesOptions> = asyn
     }
   })
 
-  app.post('/account/verification', { config: page, preValidation: formGuard, schema: { hide: true, body: CsrfOnly } }, async (request, reply) => {
+  app.post('/account/verification', { config: form, preValidation: formGuard, schema: { hide: true, body: CsrfOnly } }, async (request, reply) => {
     const who = await signedIn(request, reply)
     if (!who) return toSignin(reply)
     await recovery.resendVerification(who.user.id)
     return reply.redirect('/account?notice=verification_sent', 303)
   })
 
-  app.post('/account/signout', { config: page, preValidation: formGuard, schema: { hide: true, body: CsrfOnly } }, async (request, reply) => {
+  app.post('/account/signout', { config: form, preValidation: formGuard, schema: { hide: true, body: CsrfOnly } }, async (request, reply) => {
     const who = await signedIn(request, reply)
     if (who) await auth.logout(who.sessionId, { userId: who.user.id, client: clientOf(request) })
     clearAuthCookies(reply, config)
     return reply.redirect('/signin?notice=signed_out', 303)
   })
 
-  app.post('/account/signout-all', { config: page, preValidation: formGuard, schema: { hide: true, body: CsrfOnly } }, async (request, reply) => {
+  app.post('/account/signout-all', { config: form, preValidation: formGuard, schema: { hide: true, body: CsrfOnly } }, async (request, reply) => {
     const who = await signedIn(request, reply)
     if (!who) return toSignin(reply)
     await auth.logoutAll(who.user.id, clientOf(request))
@@ -204,7 +206,7 @@ export const accountPages: FastifyPluginAsyncTypebox<AccountPagesOptions> = asyn
   })
 
   if (twoStep) {
-    app.post('/account/mfa/setup', { config: page, preValidation: formGuard, attachValidation: true, schema: { hide: true, body: ReauthForm } }, async (request, reply) => {
+    app.post('/account/mfa/setup', { config: form, preValidation: formGuard, attachValidation: true, schema: { hide: true, body: ReauthForm } }, async (request, reply) => {
       const who = await signedIn(request, reply)
       if (!who) return toSignin(reply)
       try {
@@ -218,7 +220,7 @@ export const accountPages: FastifyPluginAsyncTypebox<AccountPagesOptions> = asyn
       }
     })
 
-    app.post('/account/mfa/confirm', { config: page, preValidation: formGuard, attachValidation: true, schema: { hide: true, body: ConfirmForm } }, async (request, reply) => {
+    app.post('/account/mfa/confirm', { config: form, preValidation: formGuard, attachValidation: true, schema: { hide: true, body: ConfirmForm } }, async (request, reply) => {
       const who = await signedIn(request, reply)
       if (!who) return toSignin(reply)
       try {
@@ -237,7 +239,7 @@ export const accountPages: FastifyPluginAsyncTypebox<AccountPagesOptions> = asyn
       }
     })
 
-    app.post('/account/mfa/recovery-codes', { config: page, preValidation: formGuard, attachValidation: true, schema: { hide: true, body: ReauthForm } }, async (request, reply) => {
+    app.post('/account/mfa/recovery-codes', { config: form, preValidation: formGuard, attachValidation: true, schema: { hide: true, body: ReauthForm } }, async (request, reply) => {
       const who = await signedIn(request, reply)
       if (!who) return toSignin(reply)
       try {
@@ -251,7 +253,7 @@ export const accountPages: FastifyPluginAsyncTypebox<AccountPagesOptions> = asyn
       }
     })
 
-    app.post('/account/mfa/disable', { config: page, preValidation: formGuard, attachValidation: true, schema: { hide: true, body: DisableForm } }, async (request, reply) => {
+    app.post('/account/mfa/disable', { config: form, preValidation: formGuard, attachValidation: true, schema: { hide: true, body: DisableForm } }, async (request, reply) => {
       const who = await signedIn(request, reply)
       if (!who) return toSignin(reply)
       try {
@@ -267,7 +269,7 @@ export const accountPages: FastifyPluginAsyncTypebox<AccountPagesOptions> = asyn
 
     // The codes the page just showed, as a file. Nothing is looked up: the server keeps only
     // hashes. Only strings shaped like recovery codes are echoed, as an attachment.
-    app.post('/account/mfa/recovery-codes/download', { config: page, preValidation: formGuard, schema: { hide: true, body: CodesForm } }, async (request, reply) => {
+    app.post('/account/mfa/recovery-codes/download', { config: form, preValidation: formGuard, schema: { hide: true, body: CodesForm } }, async (request, reply) => {
       const who = await signedIn(request, reply)
       if (!who) return toSignin(reply)
       const codes = ([] as string[]).concat(request.body.codes).filter((code) => RECOVERY_CODE_SHAPE.test(code)).slice(0, 10)
@@ -280,7 +282,7 @@ export const accountPages: FastifyPluginAsyncTypebox<AccountPagesOptions> = asyn
   }
 
   if (passkeys) {
-    app.post('/account/passkeys/:id/rename', { config: page, preValidation: formGuard, attachValidation: true, schema: { hide: true, params: PasskeyParams, body: RenameForm } }, async (request, reply) => {
+    app.post('/account/passkeys/:id/rename', { config: form, preValidation: formGuard, attachValidation: true, schema: { hide: true, params: PasskeyParams, body: RenameForm } }, async (request, reply) => {
       const who = await signedIn(request, reply)
       if (!who) return toSignin(reply)
       try {
@@ -294,7 +296,7 @@ export const accountPages: FastifyPluginAsyncTypebox<AccountPagesOptions> = asyn
       }
     })
 
-    app.post('/account/passkeys/:id/remove', { config: page, preValidation: formGuard, schema: { hide: true, params: PasskeyParams, body: CsrfOnly } }, async (request, reply) => {
+    app.post('/account/passkeys/:id/remove', { config: form, preValidation: formGuard, schema: { hide: true, params: PasskeyParams, body: CsrfOnly } }, async (request, reply) => {
       const who = await signedIn(request, reply)
       if (!who) return toSignin(reply)
       try {

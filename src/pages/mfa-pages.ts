@@ -1,5 +1,6 @@
 import QRCode from 'qrcode'
-import type { ClientInfo, IssuedTokens } from '../auth/auth.service.js'
+import type { IssuedTokens } from '../auth/auth.service.js'
+import type { ClientInfo } from '../lib/client-info.js'
 
 /** What the pages need of the two-step verification flow (mfa/), by its own methods. */
 export interface TwoStepPort {

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { ClientInfo } from '../auth/auth.service.js'
+import type { ClientInfo } from '../lib/client-info.js'
 import type { Config } from '../config/index.js'
 import { FORM_CSRF_FIELD, formCsrfCookieName, formCsrfOk } from '../http/csrf.js'
 import { fieldErrors } from '../http/error-handler.js'

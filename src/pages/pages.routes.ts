@@ -1,38 +1,20 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { AuthService } from '../auth/auth.service.js'
 import { setAuthCookies } from '../auth/cookies.js'
-import type { LimitedSignin } from '../auth/limited-signin.js'
-import type { Config } from '../config/index.js'
-import type { Authenticate } from '../http/authenticate.js'
 import { FORM_CSRF_FIELD } from '../http/csrf.js'
 import { AppError, Errors } from '../http/errors.js'
-import { type AuthRateLimits, limitForgotPassword } from '../http/rate-limit.js'
+import { limitForgotPassword } from '../rate-limits/rate-limit.js'
 import { FORGOT_PASSWORD_MESSAGE } from '../recovery/recovery.routes.js'
-import type { RecoveryService } from '../recovery/recovery.service.js'
 import { DisplayName, Email, Password, Username } from '../users/users.schemas.js'
-import { normalizeEmail } from '../users/users.mapper.js'
+import { normalizeEmail } from '../lib/email.js'
 import { accountPages } from './account.routes.js'
+import type { PagesOptions } from './pages-options.js'
 import { formErrorOf } from './form-errors.js'
-import type { PasskeysPort, TwoStepPort } from './mfa-pages.js'
 import { loadPageAssets } from './page-assets.js'
 import { acceptsHtml, clientOf, createFormGuard, csrfTokenFor, validationErrorOf } from './page-kit.js'
 import { createRenderer, type FormState } from './render.js'
 import { safeReturnTo } from './return-to.js'
-
-export interface PagesOptions {
-  config: Config
-  auth: AuthService
-  limitedSignin: LimitedSignin
-  recovery: RecoveryService
-  rateLimits: AuthRateLimits
-  authenticate: Authenticate
-  /** The second step of a two-step sign-in and the account's TOTP set-up (absent: not offered). */
-  twoStep?: TwoStepPort | undefined
-  /** Passkeys (absent: not offered); the sign-in itself runs in the browser against the API. */
-  passkeys?: PasskeysPort | undefined
-}
 
 const CsrfField = Type.String({ maxLength: 256 })
 const ReturnToField = Type.Optional(Type.String({ maxLength: 4096 }))
@@ -50,7 +32,7 @@ const TokenQuery = Type.Object({ token: Type.Optional(Type.String({ maxLength: 5
 
 /** The `mfa_token` of a sign-in that needs its second step, if `error` is that answer. */
 function mfaTokenOf (error: unknown): string | undefined {
-  if (!(error instanceof AppError) || error.code !== 'mfa_required') return undefined
+  if (!(error instanceof AppError) || (error.code as string) !== 'mfa_required') return undefined
   const extra = (error.options as { extra?: Record<string, string> }).extra
   return extra?.mfa_token
 }
@@ -76,7 +58,7 @@ declare module 'fastify' {
  * 415 rule stays as it is), calling the same services, limits and cookie helpers as the API.
  */
 export const pagesRoutes: FastifyPluginAsyncTypebox<PagesOptions> = async (app, options) => {
-  const { config, auth, limitedSignin, recovery, rateLimits, twoStep } = options
+  const { config, auth, recovery, rateLimits, twoStep } = options
   // Read once at start-up; the stylesheet carries the configured accent colour.
   const { assets, stylesheet } = loadPageAssets({ accentColor: config.pages.accentColor })
   const render = createRenderer(config, stylesheet)
@@ -84,6 +66,8 @@ export const pagesRoutes: FastifyPluginAsyncTypebox<PagesOptions> = async (app, 
   const formGuard = createFormGuard(config)
   const returnTo = (raw: unknown): string => safeReturnTo(raw, config)
   const page = { page: true }
+  // Page forms post urlencoded bodies; the API's JSON-only rule is for the API's routes.
+  const form = { page: true, formBody: true }
 
   // A JSON-only client gets the API's answer (406), never HTML.
   app.addHook('onRequest', async (request) => {
@@ -117,13 +101,13 @@ export const pagesRoutes: FastifyPluginAsyncTypebox<PagesOptions> = async (app, 
     return renderSignin(request, reply, { returnTo: request.query.return_to, ...(notice ? { notice } : {}) })
   })
 
-  app.post('/signin', { config: page, preValidation: formGuard, attachValidation: true, schema: { hide: true, body: SigninForm } }, async (request, reply) => {
+  app.post('/signin', { config: form, preValidation: formGuard, attachValidation: true, schema: { hide: true, body: SigninForm } }, async (request, reply) => {
     const body = request.body
     const values = { email: typeof body.email === 'string' ? body.email : '' }
     try {
       const invalid = validationErrorOf(request)
       if (invalid) throw invalid
-      const tokens = await limitedSignin(body.email, body.password, clientOf(request))
+      const tokens = await auth.signIn({ email: body.email, password: body.password, ...clientOf(request) })
       setAuthCookies(reply, config, tokens)
       return reply.redirect(returnTo(body.return_to), 303)
     } catch (error) {
@@ -139,7 +123,7 @@ export const pagesRoutes: FastifyPluginAsyncTypebox<PagesOptions> = async (app, 
     render(reply, 'signin-second-step', { ...frame(request, reply, 'Two-step verification'), ...state }, status)
 
   if (twoStep) {
-    app.post('/signin/second-step', { config: page, preValidation: formGuard, attachValidation: true, schema: { hide: true, body: SecondStepForm } }, async (request, reply) => {
+    app.post('/signin/second-step', { config: form, preValidation: formGuard, attachValidation: true, schema: { hide: true, body: SecondStepForm } }, async (request, reply) => {
       const body = request.body
       const mfaToken = typeof body.mfa_token === 'string' ? body.mfa_token : ''
       try {
@@ -166,7 +150,7 @@ export const pagesRoutes: FastifyPluginAsyncTypebox<PagesOptions> = async (app, 
   app.get('/signup', { config: page, schema: { hide: true, querystring: ReturnToQuery } }, async (request, reply) =>
     renderSignup(request, reply, { returnTo: request.query.return_to }))
 
-  app.post('/signup', { config: page, preValidation: formGuard, attachValidation: true, schema: { hide: true, body: SignupForm } }, async (request, reply) => {
+  app.post('/signup', { config: form, preValidation: formGuard, attachValidation: true, schema: { hide: true, body: SignupForm } }, async (request, reply) => {
     const body = request.body
     const text = (value: unknown): string => typeof value === 'string' ? value : ''
     const values = { email: text(body.email), username: text(body.username), name: text(body.name) }
@@ -192,7 +176,7 @@ export const pagesRoutes: FastifyPluginAsyncTypebox<PagesOptions> = async (app, 
   app.get('/forgot-password', { config: page, schema: { hide: true } }, async (request, reply) =>
     render(reply, 'forgot-password', frame(request, reply, 'Reset your password')))
 
-  app.post('/forgot-password', { config: page, preValidation: formGuard, attachValidation: true, schema: { hide: true, body: ForgotForm } }, async (request, reply) => {
+  app.post('/forgot-password', { config: form, preValidation: formGuard, attachValidation: true, schema: { hide: true, body: ForgotForm } }, async (request, reply) => {
     const values = { email: typeof request.body.email === 'string' ? request.body.email : '' }
     try {
       const invalid = validationErrorOf(request)
@@ -214,7 +198,7 @@ export const pagesRoutes: FastifyPluginAsyncTypebox<PagesOptions> = async (app, 
     return render(reply, 'reset-password', { ...frame(request, reply, 'Choose a new password'), token })
   })
 
-  app.post('/reset-password', { config: page, preValidation: formGuard, attachValidation: true, schema: { hide: true, body: ResetForm } }, async (request, reply) => {
+  app.post('/reset-password', { config: form, preValidation: formGuard, attachValidation: true, schema: { hide: true, body: ResetForm } }, async (request, reply) => {
     const token = typeof request.body.token === 'string' ? request.body.token : ''
     try {
       const invalid = validationErrorOf(request)
@@ -236,7 +220,7 @@ export const pagesRoutes: FastifyPluginAsyncTypebox<PagesOptions> = async (app, 
     return render(reply, 'verify-email', { ...frame(request, reply, 'Verify your email address'), token })
   })
 
-  app.post('/verify-email', { config: page, preValidation: formGuard, attachValidation: true, schema: { hide: true, body: VerifyForm } }, async (request, reply) => {
+  app.post('/verify-email', { config: form, preValidation: formGuard, attachValidation: true, schema: { hide: true, body: VerifyForm } }, async (request, reply) => {
     const token = typeof request.body.token === 'string' ? request.body.token : ''
     try {
       const invalid = validationErrorOf(request)
