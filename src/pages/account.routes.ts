@@ -6,6 +6,7 @@ import { REFRESH_COOKIE } from '../sessions/authenticate.js'
 import { type RequestAuth } from '../sessions/authenticate.js'
 import { FORM_CSRF_FIELD } from '../http/csrf.js'
 import { AppError } from '../http/errors.js'
+import { RESEND_VERIFICATION_MESSAGE } from '../recovery/recovery.routes.js'
 import { Password, Username } from '../users/users.schemas.js'
 import { formErrorOf } from './form-errors.js'
 import { clientOf, csrfTokenFor, validationErrorOf } from './page-kit.js'
@@ -36,7 +37,7 @@ const NoticeQuery = Type.Object({ notice: Type.Optional(Type.String({ maxLength:
 const ACCOUNT_NOTICES: Record<string, string> = {
   profile_saved: 'Your profile was saved.',
   session_revoked: 'The session was signed out.',
-  verification_sent: 'If your email is not verified yet, a new verification link has been sent.',
+  verification_sent: `${RESEND_VERIFICATION_MESSAGE}.`,
   mfa_disabled: 'Two-step verification is off.',
   passkey_added: 'The passkey was added.',
   passkey_renamed: 'The passkey was renamed.',
