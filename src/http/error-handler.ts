@@ -1,9 +1,9 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { AppError, Errors, OAuthError, type FieldError } from './errors.js'
 
-interface AjvLikeError { instancePath?: string, message?: string, keyword?: string, params?: Record<string, unknown> }
+export interface AjvLikeError { instancePath?: string, message?: string, keyword?: string, params?: Record<string, unknown> }
 
-/** Ajv's errors as the contract's `errors[]` (also used by the hosted pages' forms). */
+/** Ajv errors as the contract's `errors[]` (also used by the operator CLI and the hosted pages' forms, which check input with the same schemas). */
 export function fieldErrors (validation: AjvLikeError[]): FieldError[] {
   return validation.map((e) => {
     const path = (e.instancePath ?? '').split('/').filter(Boolean)
