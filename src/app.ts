@@ -12,7 +12,9 @@ import { createDb, type DatabaseHandle } from './db/create-db.js'
 import { migrateToLatest } from './db/migrate.js'
 import { healthRoutes } from './health/health.routes.js'
 import { createAuthenticate } from './http/authenticate.js'
-import { registerErrorHandling } from './http/error-handler.js'
+import { createPreRoutingErrorHandlers, registerErrorHandling } from './http/error-handler.js'
+import { Errors } from './http/errors.js'
+import { describeError } from './db/errors.js'
 import { registerOpenApi } from './http/openapi.js'
 import { ErrorResponse } from './http/schemas.js'
 import { createValidatorCompiler } from './http/validation.js'
@@ -24,7 +26,7 @@ import { scheduleKeyMaintenance } from './tokens/key-rotation.js'
 import { createAuditLog, scheduleAuditRetention } from './audit/audit.service.js'
 import { createAuditReader } from './audit/audit-reader.js'
 import { auditRoutes } from './audit/audit.routes.js'
-import { createRedis } from './kv/redis.js'
+import { checkRedis, createRedis } from './kv/redis.js'
 import { createRolesService } from './roles/roles.service.js'
 import { rolesRoutes } from './roles/roles.routes.js'
 import { ensurePrimaryAdmin } from './users/primary-admin.js'
@@ -35,7 +37,7 @@ import { createMemoryKv } from './kv/memory-kv.js'
 import { createRedisKv } from './kv/redis-kv.js'
 import { createAuthRateLimits, withFallback } from './http/rate-limit.js'
 import { createCsrfGuard } from './http/csrf.js'
-import { registerSecurityHeaders } from './http/security-headers.js'
+import { createSecurityHeaders, registerSecurityHeaders } from './http/security-headers.js'
 import { refuseNulCharacters } from './http/input-hygiene.js'
 import { createLogMailer } from './mail/log-mailer.js'
 import { createOutboxSender } from './mail/outbox-sender.js'
@@ -44,7 +46,7 @@ import { createRecoveryService } from './recovery/recovery.service.js'
 import { recoveryRoutes } from './recovery/recovery.routes.js'
 import { deleteDeadTokens } from './recovery/one-time-tokens.repository.js'
 import { createRedisSessionLiveness, revocationChannel } from './sessions/redis-session-liveness.js'
-import { registerHttpMetrics, registerOutboxDepth } from './metrics/metrics.js'
+import { registerDependencyState, registerHttpMetrics, registerOutboxDepth } from './metrics/metrics.js'
 import { outboxStats } from './mail/outbox.repository.js'
 
 export interface AppOverrides {
@@ -65,6 +67,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 /** Builds the whole service (database opened and migrated) without listening. */
 export async function buildApp (config: Config, overrides: AppOverrides = {}): Promise<FastifyInstance> {
   const clock = overrides.clock ?? systemClock
+  const securityHeaders = createSecurityHeaders(config)
   const app = Fastify({
     logger: {
       level: config.logLevel,
@@ -88,15 +91,31 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
       const incoming = request.headers['x-request-id']
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID()
     },
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 }
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // A request whose headers and body are not all in by then is answered 408 and closed, so
+    // a client that trickles bytes cannot hold a socket (and its memory) for ever. Node checks
+    // for such requests on a timer: run it often enough for the bound to mean something.
+    requestTimeout: config.http.requestTimeoutMs,
+    http: { connectionsCheckingInterval: Math.min(1000, Math.max(100, Math.floor(config.http.requestTimeoutMs / 4))) },
+    // While closing, the onRequest hook below answers 503 in the contract's shape instead.
+    return503OnClosing: false,
+    ...createPreRoutingErrorHandlers(securityHeaders.fixed)
   }).withTypeProvider<TypeBoxTypeProvider>()
+  app.server.headersTimeout = Math.min(60_000, config.http.requestTimeoutMs)
 
   app.setValidatorCompiler(createValidatorCompiler())
   app.addSchema(ErrorResponse)
   registerErrorHandling(app)
 
-  const database: DatabaseHandle = createDb(config.databaseUrl)
+  const database: DatabaseHandle = createDb(config.databaseUrl, {
+    timeouts: config.database,
+    // One line, not the driver's error object: the pool has dropped the connection and opens
+    // another on the next query; requests in between answer 503.
+    onConnectionError: (error) => app.log.warn({ error: describeError(error) }, 'database connection lost')
+  })
   app.addHook('onClose', async () => { await database.close() })
+  // Fails start-up with one line naming DATABASE_URL (and the timeout) instead of hanging.
+  await database.verify().catch(async (error: unknown) => { await app.close(); throw error })
   await migrateToLatest(database.db)
   const { db } = database
   const redis = config.redisUrl ? createRedis(config.redisUrl) : undefined
@@ -105,13 +124,13 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
     app.addHook('onClose', async () => { await redis.quit().catch(() => redis.disconnect()) })
   }
 
-  const localKv = createMemoryKv({ clock })
+  const localKv = createMemoryKv({ clock, maxKeys: config.rateLimitMemoryMaxKeys })
   const kv: KeyValueStore = redis ? withFallback(createRedisKv(redis, config.redisKeyPrefix), localKv, app.log) : localKv
   app.addHook('onClose', async () => { await kv.close() })
   const rateLimits = createAuthRateLimits(config, kv)
   if (!config.rateLimits) app.log.warn('RATE_LIMITS=off: sign-in, sign-up and recovery are not rate limited; use this for load tests only')
 
-  const hasher = overrides.hasher ?? createArgon2Hasher(config.password.argon2)
+  const hasher = overrides.hasher ?? createArgon2Hasher(config.password.argon2, { maxQueue: config.password.hashQueueMax })
   preloadPasswordPolicy()
   // Computes the decoy hash now, so the first sign-in of an unknown email is not the slow one.
   await hasher.verifyDummy('warm-up')
@@ -171,7 +190,13 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   })
 
   app.decorateRequest('auth', null)
-  registerHttpMetrics(app)
+  registerHttpMetrics(app, { token: config.metricsToken })
+  const stopDependencyState = registerDependencyState({
+    databasePool: database.poolState,
+    redisUp: redis ? () => (redis.status === 'ready' ? 1 : 0) : undefined,
+    hashQueue: hasher.queueState
+  })
+  app.addHook('onClose', async () => { stopDependencyState() })
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id)
   })
@@ -200,7 +225,16 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   })
 
   await app.register(cookie)
-  await registerSecurityHeaders(app, config)
+  await registerSecurityHeaders(app, config, securityHeaders)
+  // Shutting down: requests that arrive on connections still open (see http/connection-drain.ts)
+  // get a 503 the client may retry elsewhere; the ones already in a handler run to the end.
+  let closing = false
+  app.addHook('preClose', async () => { closing = true })
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return
+    reply.header('connection', 'close')
+    throw Errors.serviceUnavailable(1)
+  })
   app.addHook('preValidation', createCsrfGuard(config))
   app.addHook('preValidation', refuseNulCharacters)
   await app.register(formbody, { bodyLimit: 64 * 1024 })
@@ -209,7 +243,7 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   await app.register(healthRoutes, {
     readinessChecks: {
       database: () => sql`select 1`.execute(db),
-      ...(redis ? { redis: () => redis.ping() } : {}),
+      ...(redis ? { redis: () => checkRedis(redis) } : {}),
       // Still serving while it is down (from the database), but no longer at full speed.
       ...(revocationChannelUp
         ? { revocations: async () => { if (!revocationChannelUp()) throw new Error('revocation channel not subscribed') } }

@@ -227,7 +227,19 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       response: { 200: MessageResponse, ...errorResponses(400, 401, 403, 422, 429) }
     }
   }, async (request, reply) => {
-    await auth.changePassword(authOf(request).user.id, request.body.old_password, request.body.new_password, clientOf(request))
+    const userId = authOf(request).user.id
+    // As at sign-in, the slot is taken before the current password is checked, so parallel
+    // guesses cannot outrun the counter; once the current password is verified (success, or a
+    // refused new password), the count starts again. A 429 comes before any hash or audit row.
+    await rateLimits.changePasswordPerAccount.hit(userId)
+    try {
+      await auth.changePassword(userId, request.body.old_password, request.body.new_password, clientOf(request))
+    } catch (error) {
+      const verified = error instanceof AppError && error.statusCode < 500 && error.code !== 'incorrect_password'
+      if (verified) await rateLimits.changePasswordPerAccount.reset(userId)
+      throw error
+    }
+    await rateLimits.changePasswordPerAccount.reset(userId)
     clearAuthCookies(reply, config)
     return { message: 'Password changed successfully' }
   })

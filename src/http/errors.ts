@@ -37,7 +37,19 @@ export const Errors = {
     new AppError(422, 'validation_error', 'Request validation failed', { errors }),
   rateLimited: (retryAfterSeconds: number) =>
     new AppError(429, 'rate_limited', 'Too many requests', { headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) } }),
-  csrfFailed: () => new AppError(403, 'csrf_failed', 'Cross-site request refused')
+  csrfFailed: () => new AppError(403, 'csrf_failed', 'Cross-site request refused'),
+  /**
+   * An outage (database unreachable or too slow, hashing queue full, shutting down), not a
+   * bug: 503 with `Retry-After`, so clients and load balancers can tell the two apart.
+   */
+  serviceUnavailable: (retryAfterSeconds = 5) =>
+    new AppError(503, 'service_unavailable', 'Service temporarily unavailable', { headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) } }),
+  // Raised before routing (see error-handler.ts: frameworkErrors and the client error handler).
+  badUrl: () => new AppError(400, 'invalid_url', 'Malformed request URL'),
+  uriTooLong: () => new AppError(414, 'uri_too_long', 'Request URL is too long'),
+  headersTooLarge: () => new AppError(431, 'headers_too_large', 'Request headers are too large'),
+  requestTimeout: () => new AppError(408, 'request_timeout', 'Request not received in time'),
+  badRequest: () => new AppError(400, 'bad_request', 'Bad request')
 } as const
 
 /** Errors of the OAuth2 token endpoint, which RFC 6749 §5.2 gives a shape of its own. */
