@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
 import cookie from '@fastify/cookie'
 import formbody from '@fastify/formbody'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
@@ -64,6 +65,12 @@ declare module 'fastify' {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
+/** The client's x-request-id when it is sane (so logs can be joined across services), else a new one. */
+function requestIdOf (request: IncomingMessage): string {
+  const incoming = request.headers['x-request-id']
+  return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID()
+}
+
 /** Builds the whole service (database opened and migrated) without listening. */
 export async function buildApp (config: Config, overrides: AppOverrides = {}): Promise<FastifyInstance> {
   const clock = overrides.clock ?? systemClock
@@ -87,10 +94,7 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
     trustProxy: config.trustProxy ? [...config.trustProxy] : false,
-    genReqId: (request) => {
-      const incoming = request.headers['x-request-id']
-      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID()
-    },
+    genReqId: requestIdOf,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // A request whose headers and body are not all in by then is answered 408 and closed, so
     // a client that trickles bytes cannot hold a socket (and its memory) for ever. Node checks
@@ -99,7 +103,7 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
     http: { connectionsCheckingInterval: Math.min(1000, Math.max(100, Math.floor(config.http.requestTimeoutMs / 4))) },
     // While closing, the onRequest hook below answers 503 in the contract's shape instead.
     return503OnClosing: false,
-    ...createPreRoutingErrorHandlers(securityHeaders.fixed)
+    ...createPreRoutingErrorHandlers(securityHeaders.fixed, requestIdOf)
   }).withTypeProvider<TypeBoxTypeProvider>()
   app.server.headersTimeout = Math.min(60_000, config.http.requestTimeoutMs)
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify'
 import { describeError, isDatabaseUnavailable } from '../db/errors.js'
@@ -80,7 +80,10 @@ function body (error: AppError): string {
  * the request timeout (Node's `clientError`, answered on the raw socket). They get the
  * contract's body, an `x-request-id` and the security headers like every other response.
  */
-export function createPreRoutingErrorHandlers (securityHeaders: Readonly<Record<string, string>>): Pick<FastifyServerOptions, 'frameworkErrors' | 'clientErrorHandler'> {
+export function createPreRoutingErrorHandlers (
+  securityHeaders: Readonly<Record<string, string>>,
+  requestIdOf: (request: IncomingMessage) => string
+): Pick<FastifyServerOptions, 'frameworkErrors' | 'clientErrorHandler'> {
   return {
     frameworkErrors (error, request, reply) {
       const mapped = error.code === 'FST_ERR_BAD_URL'
@@ -102,14 +105,14 @@ export function createPreRoutingErrorHandlers (securityHeaders: Readonly<Record<
         : error.code === 'HPE_HEADER_OVERFLOW'
           ? (requestLineTooLong((error as { rawPacket?: unknown }).rawPacket) ? Errors.uriTooLong() : Errors.headersTooLarge())
           : Errors.badRequest()
-      // A body that stalled belongs to a request that went through onRequest: keep its id.
-      const requestId = inFlight?.getHeader('x-request-id')
+      // A body that stalled belongs to a request whose headers were read: echo its id.
+      const requestId = inFlight?.req ? requestIdOf(inFlight.req) : randomUUID()
       const payload = body(appError)
       const headers: Record<string, string> = {
         ...securityHeaders,
         'content-type': 'application/json; charset=utf-8',
         'content-length': String(Buffer.byteLength(payload)),
-        'x-request-id': typeof requestId === 'string' ? requestId : randomUUID(),
+        'x-request-id': requestId,
         connection: 'close'
       }
       const head = `HTTP/1.1 ${appError.statusCode} ${STATUS_TEXT[appError.statusCode] ?? 'Error'}\r\n` +
