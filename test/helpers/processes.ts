@@ -63,7 +63,7 @@ export async function startService (t: Pick<TestContext, 'after'>, env: TestEnv,
   const service: ServiceProcess = { pid: child.pid!, port, url: `http://127.0.0.1:${port}`, child, stdout: () => out, stderr: () => err, exited }
   if (options.waitReady !== false) {
     let ended = false
-    void exited.then(() => { ended = true })
+    exited.then(() => { ended = true }, () => {})
     await waitFor('the service answers /healthz', async () => {
       if (ended) throw new Error(`the service exited during start-up: ${err}${out.slice(-2000)}`)
       try {

@@ -39,12 +39,13 @@ function raw (port: number, chunks: (string | number)[]): Promise<RawResponse> {
       try { body = JSON.parse(text) } catch {}
       resolve({ status: Number(statusLine.split(' ')[1]), headers, body, closedAfterMs: Date.now() - started })
     })
-    void (async () => {
+    const send = async (): Promise<void> => {
       for (const chunk of chunks) {
         if (typeof chunk === 'number') await new Promise((resolve) => setTimeout(resolve, chunk))
         else if (!socket.destroyed) socket.write(chunk)
       }
-    })()
+    }
+    send().catch(reject)
   })
 }
 
