@@ -46,7 +46,7 @@ const INT8_OID = 20
 /** Opens the database named by `DATABASE_URL`: `sqlite:PATH` (embedded) or `postgres://…`. */
 export function createDb (url: string, options: CreateDbOptions = {}): DatabaseHandle {
   const timeouts = options.timeouts ?? DEFAULT_DATABASE_TIMEOUTS
-  if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length))
+  if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length), timeouts)
 
   const pool = new pg.Pool({
     connectionString: url,
@@ -130,7 +130,7 @@ function describeTarget (url: string): string {
   }
 }
 
-function openSqlite (path: string): DatabaseHandle {
+function openSqlite (path: string, timeouts: DatabaseTimeouts): DatabaseHandle {
   let sqlite: SQLite.Database
   try {
     if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true })
@@ -142,7 +142,10 @@ function openSqlite (path: string): DatabaseHandle {
   }
   sqlite.pragma('synchronous = NORMAL')
   sqlite.pragma('foreign_keys = ON')
-  sqlite.pragma('busy_timeout = 5000')
+  // How long a statement waits for another connection's lock before SQLITE_BUSY (a 503). The
+  // wait blocks the event loop (better-sqlite3 is synchronous), hence at most 5 s.
+  const busyTimeoutMs = timeouts.statementTimeoutMs > 0 ? Math.min(timeouts.statementTimeoutMs, 5000) : 5000
+  sqlite.pragma(`busy_timeout = ${busyTimeoutMs}`)
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) })
   const dataVersion = sqlite.prepare('PRAGMA data_version').pluck()
   // The pragma costs about 10 µs: read it at most once a millisecond, so under load one
