@@ -308,9 +308,9 @@ export function loadConfig (env: Env = process.env): Config {
         timeCost: integer(env, 'ARGON2_TIME_COST', 2, 1, 100),
         parallelism: integer(env, 'ARGON2_PARALLELISM', 1, 1, 16)
       },
-      // 64 waiting hashes are about a second of work on two cores at the default cost: past
-      // that, a caller is better served by a quick 503 than by a queue that only grows.
-      hashQueueMax: integer(env, 'PASSWORD_HASH_QUEUE_MAX', 64, 0, 1_000_000)
+      // 32 waiting hashes are about a second of work on two cores at the default cost (about
+      // 65 ms each): past that, a caller is better served by a quick 503 than by a longer queue.
+      hashQueueMax: integer(env, 'PASSWORD_HASH_QUEUE_MAX', 32, 0, 1_000_000)
     },
     // SQLite is one process's database, so the cache can trust its own invalidations. With
     // PostgreSQL other instances may revoke sessions: without Redis to tell us, never cache.
