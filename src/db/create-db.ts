@@ -39,7 +39,11 @@ export interface CreateDbOptions {
   onConnectionError?: (error: Error) => void
 }
 
-export const DEFAULT_DATABASE_TIMEOUTS: DatabaseTimeouts = { connectTimeoutMs: 5000, poolTimeoutMs: 5000, statementTimeoutMs: 10_000 }
+/**
+ * For callers without a server's configuration (operator CLI, benches, scripts): bounded waits
+ * for a connection, but no statement limit, since a migration or a bulk import may run long.
+ */
+export const DEFAULT_DATABASE_TIMEOUTS: DatabaseTimeouts = { connectTimeoutMs: 5000, poolTimeoutMs: 5000, statementTimeoutMs: 0 }
 
 const INT8_OID = 20
 
