@@ -6,7 +6,8 @@ import pg from 'pg'
 import type { DatabaseTimeouts } from '../config/index.js'
 import { CurrentSchemaPostgresDialect } from './current-schema-introspector.js'
 import type { Database, Db, Dialect } from './database.js'
-import { DatabaseStartupError, DatabaseUnavailableError, describeError } from './errors.js'
+import { DatabaseUnavailableError, describeError } from '../lib/outage.js'
+import { DatabaseStartupError } from './errors.js'
 import { withStatementCache } from './sqlite-statement-cache.js'
 
 export interface PoolState { total: number, idle: number, waiting: number }

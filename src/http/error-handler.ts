@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify'
-import { describeError, isDatabaseUnavailable } from '../db/errors.js'
+import { describeError, isDatabaseUnavailable } from '../lib/outage.js'
 import { AppError, Errors, OAuthError, type FieldError } from './errors.js'
 
 /** Seconds a client is asked to wait before retrying while the database is unavailable. */
