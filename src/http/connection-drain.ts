@@ -1,5 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
+import type { FastifyInstance } from 'fastify'
+import { Errors } from './errors.js'
 
 interface SocketState { inFlight: Set<ServerResponse>, served: number }
 
@@ -64,4 +66,18 @@ export function drainConnectionsOnClose (server: Server, options: { firstRequest
     inFlight: () => [...sockets.values()].reduce((sum, state) => sum + state.inFlight.size, 0),
     destroyAll: () => { for (const socket of sockets.keys()) socket.destroy() }
   }
+}
+
+/**
+ * Shutting down: requests that arrive on connections still open (see http/connection-drain.ts)
+ * get a 503 the client may retry elsewhere; the ones already in a handler run to the end.
+ */
+export function registerShutdownRefusal (app: FastifyInstance): void {
+  let closing = false
+  app.addHook('preClose', async () => { closing = true })
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return
+    reply.header('connection', 'close')
+    throw Errors.serviceUnavailable(1)
+  })
 }

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { Errors } from '../http/errors.js'
 import { constantTimeEqual, sha256 } from '../lib/crypto.js'
@@ -123,8 +123,8 @@ type Observer = ReturnType<typeof httpRequestDuration.labels>
  * (`/api/v1/auth/sessions/:id`), never the raw URL: ids and query strings would make the
  * series unbounded. The per-label child is cached, so the hot path costs a map look-up.
  */
-export function registerHttpMetrics (app: FastifyInstance, options: { token?: string | undefined } = {}): void {
-  const expected = options.token === undefined ? undefined : `Bearer ${options.token}`
+/** Observes every response's latency by route and status (a global hook: register at the root). */
+export function observeHttpMetrics (app: FastifyInstance): void {
   const observers = new Map<string, Observer>()
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched'
@@ -137,6 +137,16 @@ export function registerHttpMetrics (app: FastifyInstance, options: { token?: st
     }
     observer.observe(reply.elapsedTime / 1000)
   })
+}
+
+export interface MetricsRoutesOptions {
+  /** METRICS_TOKEN: when set, the scraper must send `Authorization: Bearer <token>`. */
+  token?: string | undefined
+}
+
+/** GET /metrics: the Prometheus text of every metric above. */
+export const metricsRoutes: FastifyPluginAsync<MetricsRoutesOptions> = async (app, options) => {
+  const expected = options.token === undefined ? undefined : `Bearer ${options.token}`
   app.get('/metrics', {
     logLevel: 'warn',
     schema: { tags: ['operations'], summary: 'Prometheus metrics', operationId: 'metrics' }

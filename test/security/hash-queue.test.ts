@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { createArgon2Hasher } from '../../src/auth/password-hasher.js'
+import { createArgon2Hasher } from '../../src/passwords/password-hasher.js'
 import { AppError } from '../../src/http/errors.js'
 import { buildTestApp } from '../helpers/build-test-app.js'
 import { PASSWORD, signUp } from '../helpers/factories.js'
