@@ -8,9 +8,10 @@ import { AppError, Errors, OAuthError, type FieldError } from './errors.js'
 /** Seconds a client is asked to wait before retrying while the database is unavailable. */
 const OUTAGE_RETRY_AFTER_SECONDS = 5
 
-interface AjvLikeError { instancePath?: string, message?: string, keyword?: string, params?: Record<string, unknown> }
+export interface AjvLikeError { instancePath?: string, message?: string, keyword?: string, params?: Record<string, unknown> }
 
-function fieldErrors (validation: AjvLikeError[]): FieldError[] {
+/** Ajv errors as the contract's `errors[]` (also used by the operator CLI, which checks input with the same schemas). */
+export function fieldErrors (validation: AjvLikeError[]): FieldError[] {
   return validation.map((e) => {
     const path = (e.instancePath ?? '').split('/').filter(Boolean)
     if (e.keyword === 'required' && typeof e.params?.missingProperty === 'string') path.push(e.params.missingProperty)
