@@ -34,7 +34,7 @@ export function routeTable (s: Services): RouteGroup[] {
   const { authenticate } = s
   return [
     group('', ['GET /healthz', 'GET /readyz'], healthRoutes, { readinessChecks: s.readinessChecks }),
-    group('', ['GET /metrics'], metricsRoutes, {}),
+    group('', ['GET /metrics'], metricsRoutes, { token: s.config.metricsToken }),
     group('', ['GET /docs', 'GET /docs/*', 'GET /openapi.json'], openApiRoutes, {}),
     group('', ['GET /.well-known/jwks.json'], jwksRoutes, { signer: s.signer }),
     group('/api/v1/auth', [

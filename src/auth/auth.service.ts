@@ -342,6 +342,10 @@ export function createAuthService (deps: AuthServiceDeps) {
 
     /** Changes the password and ends every session, this one included. */
     async changePassword (userId: string, oldPassword: string, newPassword: string, client?: ClientInfo): Promise<void> {
+      // As at sign-in, the account's slot is taken before the current password is checked, so
+      // parallel guesses cannot outrun the counter; a 429 costs no hash and no audit row. Once
+      // the current password is verified the count starts again: what remains are failures.
+      await rateLimits.changePasswordPerAccount.hit(userId)
       const user = await findUserById(db, userId)
       if (!user) throw Errors.invalidToken()
       if (!(await hasher.verify(user.password_hash, oldPassword))) {
@@ -349,6 +353,7 @@ export function createAuthService (deps: AuthServiceDeps) {
         await audit(AuditEvents.passwordChanged, userId, client, { outcome: 'incorrect_password' })
         throw Errors.incorrectPassword()
       }
+      await rateLimits.changePasswordPerAccount.reset(userId)
       assertPasswordAcceptable('new_password', newPassword, { email: user.email, username: user.username })
       const hash = await hasher.hash(newPassword)
       const now = clock.now().toISOString()

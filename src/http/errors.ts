@@ -17,7 +17,8 @@ export const ERROR_CODES = [
   'email_taken', 'username_taken', 'role_exists',
   'payload_too_large', 'unsupported_media_type', 'rate_limited',
   'mfa_required', 'mfa_already_enabled', 'mfa_not_enabled', 'invalid_code', 'invalid_passkey',
-  'internal_error'
+  'invalid_url', 'uri_too_long', 'headers_too_large', 'request_timeout',
+  'internal_error', 'service_unavailable'
 ] as const
 
 /**
@@ -77,6 +78,18 @@ export const Errors = {
   fromStatus: (status: number, message: string) =>
     new AppError(status, status === 404 ? 'not_found' : status === 405 ? 'method_not_allowed' : 'bad_request', message || 'Bad request'),
   internal: (cause?: unknown) => new AppError(500, 'internal_error', 'Internal server error', { cause }),
+  /**
+   * An outage (database unreachable or too slow, hashing queue full, shutting down), not a
+   * bug: 503 with `Retry-After`, so clients and load balancers can tell the two apart.
+   */
+  serviceUnavailable: (retryAfterSeconds = 5) =>
+    new AppError(503, 'service_unavailable', 'Service temporarily unavailable', { headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) } }),
+  // Raised before routing (see error-handler.ts: frameworkErrors and the client error handler).
+  badUrl: () => new AppError(400, 'invalid_url', 'Malformed request URL'),
+  uriTooLong: () => new AppError(414, 'uri_too_long', 'Request URL is too long'),
+  headersTooLarge: () => new AppError(431, 'headers_too_large', 'Request headers are too large'),
+  requestTimeout: () => new AppError(408, 'request_timeout', 'Request not received in time'),
+  badRequest: () => new AppError(400, 'bad_request', 'Bad request'),
   // The operator CLI's own codes (CLI_ERROR_CODES): both mean exit code 2, "nothing was done,
   // fix the command line or the environment". Never sent over HTTP; the status only ranks them.
   usage: (message: string) => new AppError(400, 'usage_error', message),

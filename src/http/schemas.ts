@@ -13,9 +13,12 @@ export const errorRef = Type.Ref('ErrorResponse')
 
 export const MessageResponse = Type.Object({ message: Type.String() })
 
-/** Response map helper: `errors(401, 403)` → `{ 401: ErrorResponse, 403: ErrorResponse }`. */
+/**
+ * Response map helper: `errors(401, 403)` → `{ 401: ErrorResponse, 403: ErrorResponse, 503: … }`.
+ * 503 `service_unavailable` is in every map: any route can meet a database outage.
+ */
 export function errorResponses (...statuses: number[]): Record<number, typeof errorRef> {
-  return Object.fromEntries(statuses.map((s) => [s, errorRef]))
+  return Object.fromEntries([...new Set([...statuses, 503])].map((s) => [s, errorRef]))
 }
 
 /**
