@@ -15,7 +15,7 @@ export function findSession (db: Db, id: string): Promise<SessionRow | undefined
  * Rotates the refresh token in one atomic statement: only the request that still holds the
  * current hash matches the WHERE clause, so of N concurrent refreshes at most one wins.
  */
-export async function rotateRefreshToken (db: Db, args: { id: string, oldHash: string, newHash: string, now: string, expiresAt: string, createdAfter: string }): Promise<{ user_id: string } | undefined> {
+export async function rotateRefreshToken (db: Db, args: { id: string, oldHash: string, newHash: string, now: string, expiresAt: string, createdAfter: string }): Promise<{ user_id: string, amr: string | null | undefined } | undefined> {
   return db.updateTable('sessions')
     .set({ refresh_token_hash: args.newHash, previous_refresh_token_hash: args.oldHash, last_used_at: args.now, expires_at: args.expiresAt })
     .where('id', '=', args.id)
@@ -23,7 +23,7 @@ export async function rotateRefreshToken (db: Db, args: { id: string, oldHash: s
     .where('revoked_at', 'is', null)
     .where('expires_at', '>', args.now)
     .where('created_at', '>', args.createdAfter)
-    .returning(['user_id'])
+    .returning(['user_id', 'amr'])
     .executeTakeFirst()
 }
 
