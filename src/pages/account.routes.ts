@@ -89,12 +89,12 @@ export const accountPages: FastifyPluginAsyncTypebox<AccountPagesOptions> = asyn
       device: describeDevice(session.user_agent),
       lastUsed: formatTime(session.last_used_at),
       created: formatTime(session.created_at),
-      method: signInMethod((session as { amr?: string[] }).amr)
+      method: signInMethod(session.amr)
     }))
     const passkeyList = passkeys
       ? (await passkeys.list(who.user.id)).map((key) => ({ ...key, created: formatTime(key.created_at), lastUsed: key.last_used_at ? formatTime(key.last_used_at) : 'never' }))
       : undefined
-    const enabled = (who.user as { mfa_enabled?: boolean }).mfa_enabled === true
+    const enabled = who.user.mfa_enabled
     return render(reply, 'account', {
       title: 'Your account',
       csrfToken: csrfTokenFor(request, reply, config),

@@ -32,9 +32,8 @@ const TokenQuery = Type.Object({ token: Type.Optional(Type.String({ maxLength: 5
 
 /** The `mfa_token` of a sign-in that needs its second step, if `error` is that answer. */
 function mfaTokenOf (error: unknown): string | undefined {
-  if (!(error instanceof AppError) || (error.code as string) !== 'mfa_required') return undefined
-  const extra = (error.options as { extra?: Record<string, string> }).extra
-  return extra?.mfa_token
+  if (!(error instanceof AppError) || error.code !== 'mfa_required') return undefined
+  return error.options.extra?.mfa_token
 }
 
 /** Fixed messages a redirect can ask a page to show (`?notice=`): no user text is ever reflected. */

@@ -118,10 +118,12 @@ test('hosted pages in a real browser: sign-up, verification, recovery', async (t
     await page.goto(`${baseUrl}/signin`)
     assert.equal(await page.getByRole('button', { name: 'Sign in with a passkey' }).isVisible(), false)
     await page.goto(`${baseUrl}/account`)
-    await page.getByLabel(/^Name/).fill('Renamed Without Script')
+    await page.getByText('Adding a passkey needs JavaScript.').waitFor()
+    assert.equal(await page.getByRole('button', { name: 'Add a passkey' }).isVisible(), false)
+    await page.locator('#f-name').fill('Renamed Without Script')
     await page.getByRole('button', { name: 'Save profile' }).click()
     await page.getByRole('status').filter({ hasText: 'Your profile was saved.' }).waitFor()
-    assert.equal(await page.getByLabel(/^Name/).inputValue(), 'Renamed Without Script')
+    assert.equal(await page.locator('#f-name').inputValue(), 'Renamed Without Script')
 
     await page.getByRole('button', { name: 'Sign out', exact: true }).last().click()
     await page.waitForURL(/\/signin\?notice=signed_out/)
@@ -133,8 +135,8 @@ test('hosted pages in a real browser: sign-up, verification, recovery', async (t
     await page.getByRole('button', { name: 'Sign in', exact: true }).click()
     await page.waitForURL(`${baseUrl}/account`)
 
-    await page.getByLabel('Current password').fill(PASSWORD)
-    await page.getByLabel('New password').fill('short')
+    await page.locator('#f-old-password').fill(PASSWORD)
+    await page.locator('#f-new-password').fill('short')
     await page.getByRole('button', { name: 'Change password' }).click()
     await page.getByText('Password must be at least 8 characters').first().waitFor()
 

@@ -70,6 +70,7 @@ function setUpRegistration () {
   const form = document.querySelector('[data-passkey-register]')
   if (!form || !browserSupportsWebAuthn()) return
   form.hidden = false
+  for (const note of document.querySelectorAll('[data-passkey-needs-script]')) note.hidden = true
   const errorBox = document.getElementById('passkey-register-error')
   form.addEventListener('submit', async (event) => {
     event.preventDefault()
