@@ -2,6 +2,7 @@
 // Runs the service on a throw-away SQLite database with a real SMTP sink and drives Debian's
 // Chromium, as the browser tests do:  npm run screenshots
 import { mkdirSync } from 'node:fs'
+import { Secret, TOTP } from 'otpauth'
 import type { Page } from 'playwright-core'
 import { DESKTOP, launchChromium, openPage, PHONE, startPagesServer } from '../test/helpers/browser.js'
 import { PASSWORD } from '../test/helpers/factories.js'
@@ -54,6 +55,53 @@ shot('verify-email', async (page) => { await page.goto(`${baseUrl}/verify-email?
 shot('account', async (page) => {
   await page.context().addCookies(cookies)
   await page.goto(`${baseUrl}/account`)
+})
+
+// The two-step pages need an account of their own each time (turning TOTP on happens once).
+let accounts = 0
+async function signUpAndOpenAccount (page: Page): Promise<string> {
+  accounts += 1
+  const address = `grace${accounts}@example.com`
+  await page.goto(`${baseUrl}/signup`)
+  await page.getByLabel('Email').fill(address)
+  await page.getByLabel('Username').fill(`grace${accounts}`)
+  await page.getByLabel(/^Name/).fill('Grace Hopper')
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD)
+  await page.getByRole('button', { name: 'Create account' }).click()
+  await page.waitForURL(`${baseUrl}/account`)
+  return address
+}
+async function startTotpSetUp (page: Page): Promise<string> {
+  await page.locator('#f-setup-password').fill(PASSWORD)
+  await page.getByRole('button', { name: 'Set up two-step verification' }).click()
+  await page.getByRole('img', { name: 'QR code of the two-step verification key' }).waitFor()
+  return (await page.locator('#totp-secret').textContent() ?? '').replace(/\s+/g, '')
+}
+async function turnOnTotp (page: Page): Promise<void> {
+  const secret = await startTotpSetUp(page)
+  const code = new TOTP({ secret: Secret.fromBase32(secret), algorithm: 'SHA1', digits: 6, period: 30 }).generate()
+  await page.getByLabel('Code from the app').fill(code)
+  await page.getByRole('button', { name: 'Turn on two-step verification' }).click()
+  await page.locator('#recovery-codes').waitFor()
+}
+shot('totp-setup', async (page) => {
+  await signUpAndOpenAccount(page)
+  await startTotpSetUp(page)
+})
+shot('recovery-codes', async (page) => {
+  await signUpAndOpenAccount(page)
+  await turnOnTotp(page)
+})
+shot('signin-second-step', async (page) => {
+  const address = await signUpAndOpenAccount(page)
+  await turnOnTotp(page)
+  await page.goto(`${baseUrl}/account`)
+  await page.locator('form[action="/account/signout"] button').click()
+  await page.waitForURL(/notice=signed_out/)
+  await page.getByLabel('Email').fill(address)
+  await page.getByLabel('Password').fill(PASSWORD)
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click()
+  await page.getByRole('heading', { name: 'Two-step verification' }).waitFor()
 })
 
 for (const { name, open } of shots) {
