@@ -6,11 +6,14 @@ import pg from 'pg'
 import { CurrentSchemaPostgresDialect } from './current-schema-introspector.js'
 import type { Database, Db, Dialect } from './database.js'
 import { withStatementCache } from './sqlite-statement-cache.js'
+import { postgresPreparer, sqlitePreparer, type StatementPreparer } from './prepared-statement.js'
 
 export interface DatabaseHandle {
   db: Db
   dialect: Dialect
   close: () => Promise<void>
+  /** Statements of the hot paths, prepared once (see prepared-statement.ts). */
+  statements: StatementPreparer
   /**
    * SQLite only: a number that changes whenever another connection (another process, such as
    * the operator CLI) commits to the database file. Cheap enough to call on every request.
@@ -45,7 +48,7 @@ export function createDb (url: string): DatabaseHandle {
       }
       return version
     }
-    return { db, dialect: 'sqlite', close: () => db.destroy(), externalChangeCounter }
+    return { db, dialect: 'sqlite', close: () => db.destroy(), statements: sqlitePreparer(sqlite, db), externalChangeCounter }
   }
   const pool = new pg.Pool({
     connectionString: url,
@@ -57,5 +60,5 @@ export function createDb (url: string): DatabaseHandle {
     }
   })
   const db = new Kysely<Database>({ dialect: new CurrentSchemaPostgresDialect({ pool }) })
-  return { db, dialect: 'postgres', close: () => db.destroy() }
+  return { db, dialect: 'postgres', close: () => db.destroy(), statements: postgresPreparer(pool) }
 }
