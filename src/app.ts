@@ -44,6 +44,7 @@ import { createRecoveryService } from './recovery/recovery.service.js'
 import { recoveryRoutes } from './recovery/recovery.routes.js'
 import { deleteDeadTokens } from './recovery/one-time-tokens.repository.js'
 import { createRedisSessionLiveness, revocationChannel } from './sessions/redis-session-liveness.js'
+import { prepareRefreshRotation } from './sessions/sessions.repository.js'
 import { registerHttpMetrics, registerOutboxDepth } from './metrics/metrics.js'
 import { outboxStats } from './mail/outbox.repository.js'
 
@@ -139,7 +140,7 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   const auditRetention = scheduleAuditRetention(audit, app.log)
   app.addHook('onClose', async () => { auditRetention.stop() })
   await auditRetention.firstRun
-  const auth = createAuthService({ db, config, clock, hasher, signer, liveness, audit })
+  const auth = createAuthService({ db, config, clock, hasher, signer, liveness, audit, rotateRefreshToken: prepareRefreshRotation(database.statements) })
   const users = createUsersService({ db, config, clock, hasher, liveness })
   const roles = createRolesService({ db, clock })
   // A refused ADMIN_PASSWORD stops start-up; close what is open so the process can exit.

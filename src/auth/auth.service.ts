@@ -7,7 +7,7 @@ import { signinAttempts } from '../metrics/metrics.js'
 import { addSeconds, type Clock, toIso } from '../lib/clock.js'
 import { constantTimeEqual, newId, randomToken, sha256 } from '../lib/crypto.js'
 import type { SessionLiveness } from '../sessions/session-liveness.js'
-import { findSession, insertSession, listLiveSessions, revokeSession, revokeUserSessions, rotateRefreshToken } from '../sessions/sessions.repository.js'
+import { findSession, insertSession, listLiveSessions, revokeSession, revokeUserSessions, type RotateRefreshToken } from '../sessions/sessions.repository.js'
 import type { TokenSigner } from '../tokens/jwt.js'
 import { normalizeEmail, toUser } from '../users/users.mapper.js'
 import { findUserByEmail, findUserById, insertUser, newUserRow, updateUser } from '../users/users.repository.js'
@@ -43,6 +43,8 @@ export interface AuthServiceDeps {
   hasher: PasswordHasher
   signer: TokenSigner
   liveness: SessionLiveness
+  /** The refresh rotation, prepared once per database (`prepareRefreshRotation`). */
+  rotateRefreshToken: RotateRefreshToken
   /** Security events go here; absent in callers that do not audit. */
   audit?: AuditLog
 }
@@ -209,7 +211,7 @@ export function createAuthService (deps: AuthServiceDeps) {
       const now = clock.now()
       const presentedHash = sha256(parsed.secret)
       const newSecret = randomToken(32)
-      const rotated = await rotateRefreshToken(db, {
+      const rotated = await deps.rotateRefreshToken({
         id: parsed.sessionId,
         oldHash: presentedHash,
         newHash: sha256(newSecret),
