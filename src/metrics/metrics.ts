@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 
 /**
@@ -52,14 +52,6 @@ new Gauge({ // eslint-disable-line no-new -- registered in metricsRegistry, read
  * Lets the email outbox report how many messages wait, read when /metrics is scraped (never on
  * the request path). Returns the function that unregisters it (call it when the app closes).
  */
-/**
- * One observation; `httpMetrics` is the route's (undefined for requests that matched no
- * route). Exposed for a caller that already holds the route's config.
- */
-export function recordHttpRequest (httpMetrics: { route: string, series: BoundSeries } | undefined, method: string, status: number, elapsedMs: number): void {
-  observerFor(httpMetrics ?? unmatched, method, status).observe(elapsedMs / 1000)
-}
-
 export function registerOutboxDepth (read: DepthReader): () => void {
   outboxDepthReaders.add(read)
   return () => { outboxDepthReaders.delete(read) }
@@ -72,7 +64,7 @@ type BoundSeries = Record<string, Record<number, Observer>>
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Filled by `registerHttpMetrics` for every route (see there). */
+    /** Filled by `observeHttpMetrics` for every route (see there). */
     httpMetrics?: { route: string, series: BoundSeries }
   }
 }
@@ -86,13 +78,19 @@ function observerFor (metrics: { route: string, series: BoundSeries }, method: s
 
 const unmatched = { route: 'unmatched', series: {} as BoundSeries }
 
+/** One observation; `httpMetrics` is the route's (undefined for requests that matched no route). */
+function recordHttpRequest (httpMetrics: { route: string, series: BoundSeries } | undefined, method: string, status: number, elapsedMs: number): void {
+  observerFor(httpMetrics ?? unmatched, method, status).observe(elapsedMs / 1000)
+}
+
 /**
  * Times every request into `http_request_duration_seconds`. Labels use the route *pattern*
  * (`/api/v1/auth/sessions/:id`), never the raw URL: ids and query strings would make the
  * series unbounded. Each route carries its own label sets in its config, bound when first
  * used, so a request costs two property look-ups and the observation: no key string, no map.
+ * Global hooks: register at the root, before the routes.
  */
-export function registerHttpMetrics (app: FastifyInstance): void {
+export function observeHttpMetrics (app: FastifyInstance): void {
   app.addHook('onRoute', (route) => {
     route.config = { ...route.config, httpMetrics: { route: route.url, series: {} } }
   })
@@ -100,6 +98,10 @@ export function registerHttpMetrics (app: FastifyInstance): void {
     recordHttpRequest(request.routeOptions.config.httpMetrics, request.method, reply.statusCode, reply.elapsedTime)
     done()
   })
+}
+
+/** GET /metrics: the Prometheus text of every metric above. */
+export const metricsRoutes: FastifyPluginAsync = async (app) => {
   app.get('/metrics', {
     logLevel: 'warn',
     schema: { tags: ['operations'], summary: 'Prometheus metrics', operationId: 'metrics' }

@@ -1,0 +1,2 @@
+/** Where a request came from, as sessions and audit events record it. */
+export interface ClientInfo { ip: string | null, userAgent: string | null }
