@@ -46,3 +46,8 @@ class RequestLogger {
 export function requestLoggerFactory (logger: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions): FastifyBaseLogger {
   return new RequestLogger(logger as Logger, bindings, options) as unknown as FastifyBaseLogger
 }
+
+/** Whether `log` (the app's pino logger, a request's logger) writes at `level`. */
+export function isLevelEnabled (log: FastifyBaseLogger, level: string): boolean {
+  return (log as unknown as { isLevelEnabled: (level: string) => boolean }).isLevelEnabled(level)
+}
