@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config/index.js'
 import { maintainSigningKeys } from '../../src/tokens/key-rotation.js'
 import { createTokenSigner } from '../../src/tokens/jwt.js'
 import { buildTestApp, TEST_ENV } from '../helpers/build-test-app.js'
+import { runAdminCli } from '../helpers/cli.js'
 import { openDirectDb } from '../helpers/direct-db.js'
 import { bearer, signUp } from '../helpers/factories.js'
 import { createTestDatabaseUrl } from '../helpers/test-db.js'
@@ -105,7 +106,8 @@ test('keys rotate: old tokens keep verifying, new ones use the new kid, expired 
   const oldUser = await signUp(before)
   const oldKid = decodeProtectedHeader(oldUser.accessToken).kid
 
-  const rotated = await runCli('src/tokens/keys-cli.ts', ['rotate'], { DATABASE_URL: url })
+  const keys = (...args: string[]) => runAdminCli(['keys', ...args], { env: { DATABASE_URL: url } })
+  const rotated = await keys('rotate')
   assert.equal(rotated.code, 0, rotated.stderr)
   const newKid = /new signing key (\S+)/.exec(rotated.stdout)?.[1]
   assert.ok(newKid && newKid !== oldKid)
@@ -117,16 +119,21 @@ test('keys rotate: old tokens keep verifying, new ones use the new kid, expired 
   const kids = (await after.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json().keys.map((k: JWK) => k.kid)
   assert.deepEqual(kids.sort(), [oldKid, newKid].sort())
 
-  const listed = await runCli('src/tokens/keys-cli.ts', ['list'], { DATABASE_URL: url })
+  const listed = await keys('list')
   assert.match(listed.stdout, new RegExp(`${newKid} EdDSA created \\S+ active`))
   assert.match(listed.stdout, new RegExp(`${oldKid} EdDSA created \\S+ retired`))
   assert.doesNotMatch(listed.stdout, /"d"/, 'no private key material is printed')
+  const listedJson = await keys('list', '--json')
+  assert.equal(listedJson.code, 0, listedJson.stderr)
+  const described = JSON.parse(listedJson.stdout).keys as Array<Record<string, unknown>>
+  assert.deepEqual(described.map((k) => [k.kid, k.state]).sort(), [[newKid, 'active'], [oldKid, 'retired']].sort())
+  for (const key of described) assert.deepEqual(Object.keys(key).sort(), ['alg', 'created_at', 'kid', 'retired_at', 'state'], 'ids and dates only')
 
   // Not yet: tokens of the old key may still be valid.
-  assert.match((await runCli('src/tokens/keys-cli.ts', ['prune'], { DATABASE_URL: url })).stdout, /pruned: 0/)
+  assert.match((await keys('prune')).stdout, /pruned: 0/)
   // Age the retirement past the access-token lifetime (900 s) and the reload grace.
   await db.updateTable('signing_keys').set({ retired_at: new Date(Date.now() - 3600_000).toISOString() }).where('kid', '=', oldKid!).execute()
-  assert.match((await runCli('src/tokens/keys-cli.ts', ['prune'], { DATABASE_URL: url })).stdout, /pruned: 1/)
+  assert.deepEqual(JSON.parse((await keys('prune', '--json')).stdout), { pruned: 1 })
   const fresh = await buildTestApp(t, { DATABASE_URL: url })
   assert.deepEqual((await fresh.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json().keys.map((k: JWK) => k.kid), [newKid])
   assert.deepEqual(await meStatus(fresh, oldUser.accessToken), [401, 'invalid_token'])
