@@ -176,7 +176,7 @@ function printTable (): string {
     row.scenario,
     fmt(row.load?.rps, 0),
     row.ratio?.value !== undefined ? `${(row.ratio.value * 100).toFixed(1)} % of ${row.ratio.to}` : '',
-    row.ratio?.target !== undefined && row.ratio.value !== undefined ? `≥ ${row.ratio.target * 100} %${row.ratio.value >= row.ratio.target ? ' ✓' : ' ✗'}` : '',
+    row.ratio?.target !== undefined && row.ratio.value !== undefined ? `≥ ${(row.ratio.target * 100).toFixed(0)} %${row.ratio.value >= row.ratio.target ? ' ✓' : ' ✗'}` : '',
     fmt(row.load?.p50, 2),
     fmt(row.load?.p99, 2),
     fmt(row.load?.cpuPercent, 0),
