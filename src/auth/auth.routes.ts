@@ -5,11 +5,11 @@ import type { Config } from '../config/index.js'
 import { type Authenticate, authOf, REFRESH_COOKIE } from '../sessions/authenticate.js'
 import { AppError, OAuthError } from '../http/errors.js'
 import type { AuthRateLimits } from '../rate-limits/rate-limit.js'
-import { errorResponses, MessageResponse } from '../http/schemas.js'
+import { errorRef, errorResponses, MessageResponse, MfaRequiredResponse } from '../http/schemas.js'
 import { User } from '../users/users.schemas.js'
 import type { AuthService, ClientInfo, IssuedTokens } from './auth.service.js'
 import {
-  ChangePasswordBody, LoginForm, OAuthErrorResponse, OAuthTokenResponse, RefreshBody, SessionItem,
+  ChangePasswordBody, LoginForm, OAuthErrorResponse, OAuthMfaRequiredResponse, OAuthTokenResponse, RefreshBody, SessionItem,
   SessionParams, SigninBody, SignupBody, TokenForm, TokenResponse, UpdateMeBody
 } from './auth.schemas.js'
 import { clearAuthCookies, setAuthCookies } from './cookies.js'
@@ -21,11 +21,11 @@ export interface AuthRoutesOptions {
   rateLimits: AuthRateLimits
 }
 
-function clientOf (request: FastifyRequest): ClientInfo {
+export function clientOf (request: FastifyRequest): ClientInfo {
   return { ip: request.ip ?? null, userAgent: request.headers['user-agent'] ?? null }
 }
 
-function tokenResponse (tokens: IssuedTokens) {
+export function tokenResponse (tokens: IssuedTokens) {
   return {
     access_token: tokens.accessToken,
     token_type: 'bearer' as const,
@@ -35,7 +35,7 @@ function tokenResponse (tokens: IssuedTokens) {
   }
 }
 
-function noStore (reply: FastifyReply): void {
+export function noStore (reply: FastifyReply): void {
   reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
 }
 
@@ -72,7 +72,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       summary: 'Sign in with email and password',
       operationId: 'signIn',
       body: SigninBody,
-      response: { 200: TokenResponse, ...errorResponses(401, 403, 422, 429) }
+      response: { 200: TokenResponse, 401: errorRef, 403: MfaRequiredResponse, 422: errorRef, 429: errorRef }
     }
   }, async (request, reply) => {
     const tokens = await signIn(request, request.body.email, request.body.password)
@@ -89,7 +89,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       operationId: 'logIn',
       consumes: ['application/x-www-form-urlencoded'],
       body: LoginForm,
-      response: { 204: Type.Null(), ...errorResponses(401, 403, 422, 429) }
+      response: { 204: Type.Null(), 401: errorRef, 403: MfaRequiredResponse, 422: errorRef, 429: errorRef }
     }
   }, async (request, reply) => {
     const tokens = await signIn(request, request.body.username, request.body.password)
@@ -106,7 +106,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       operationId: 'token',
       consumes: ['application/x-www-form-urlencoded'],
       body: TokenForm,
-      response: { 200: OAuthTokenResponse, 400: OAuthErrorResponse, 401: OAuthErrorResponse }
+      response: { 200: OAuthTokenResponse, 400: OAuthErrorResponse, 401: OAuthErrorResponse, 403: OAuthMfaRequiredResponse, ...errorResponses(429) }
     },
     // RFC 6749 §5.2 fixes this endpoint's error shape: a schema failure is `invalid_request`.
     attachValidation: true,
@@ -132,6 +132,9 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     } catch (error) {
       // Credentials, inactive accounts and bad refresh tokens all read as invalid_grant;
       // anything else (rate limits, server errors) keeps its own status and shape.
+      if (error instanceof AppError && error.code === 'mfa_required') {
+        throw new OAuthError('mfa_required', error.message, 403, error.options.extra)
+      }
       if (error instanceof AppError && (error.statusCode === 401 || error.statusCode === 403)) {
         throw new OAuthError('invalid_grant', error.message)
       }

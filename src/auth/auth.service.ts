@@ -45,6 +45,8 @@ export interface SessionView {
   expires_at: string
   ip: string | null
   user_agent: string | null
+  /** RFC 8176 methods the session was opened with. */
+  amr: string[]
   current: boolean
 }
 
@@ -63,6 +65,20 @@ export interface AuthServiceDeps {
   rotateRefreshToken: RotateRefreshToken
   /** Security events go here; absent in callers that do not audit. */
   audit?: AuditLog
+  /**
+   * Starts the second step for a user with two-step verification on (mfa/): returns the
+   * `mfa_token` that /mfa/verify takes. Injected by the composition root, so this flow does
+   * not depend on the MFA flow, which builds on it.
+   */
+  secondStep?: (user: UserRow, client: ClientInfo) => Promise<string>
+}
+
+/** RFC 8176 values of a session opened by a password alone. */
+export const PASSWORD_AMR: readonly string[] = ['pwd']
+
+/** Sessions opened before `amr` was recorded were password sessions. */
+export function amrOf (stored: string | null | undefined): string[] {
+  return stored ? stored.split(' ') : [...PASSWORD_AMR]
 }
 
 /** A refresh token is `<session id>.<secret>`; only SHA-256 of the secret is stored. */
@@ -93,12 +109,12 @@ export function createAuthService (deps: AuthServiceDeps) {
     throw error
   }
 
-  async function accessTokenFor (user: UserDto, sessionId: string) {
-    return signer.signAccessToken({ sub: user.id, sid: sessionId, role: user.role, email: user.email })
+  async function accessTokenFor (user: UserDto, sessionId: string, amr: readonly string[]) {
+    return signer.signAccessToken({ sub: user.id, sid: sessionId, role: user.role, email: user.email, amr })
   }
 
-  /** Opens a session for a verified user and issues its first token pair. */
-  async function startSession (trx: Db, user: UserDto, client: ClientInfo): Promise<IssuedTokens> {
+  /** Opens a session for a verified user and issues its first token pair; `amr` says how it was verified. */
+  async function startSession (trx: Db, user: UserDto, client: ClientInfo, amr: readonly string[] = PASSWORD_AMR): Promise<IssuedTokens> {
     const now = clock.now()
     const sessionId = newId()
     const secret = randomToken(32)
@@ -111,13 +127,20 @@ export function createAuthService (deps: AuthServiceDeps) {
       expires_at: addSeconds(now, Math.min(config.tokens.refreshTtlSeconds, config.tokens.sessionMaxAgeSeconds)).toISOString(),
       revoked_at: null,
       ip: client.ip,
-      user_agent: client.userAgent?.slice(0, 512) ?? null
+      user_agent: client.userAgent?.slice(0, 512) ?? null,
+      amr: amr.join(' ')
     })
-    const access = await accessTokenFor(user, sessionId)
+    const access = await accessTokenFor(user, sessionId, amr)
     return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken: `${sessionId}.${secret}`, user }
   }
 
   const service = {
+    /**
+     * Opens a session for a user whose sign-in another flow has verified (the second step, a
+     * passkey), inside that flow's transaction: the same sessions and tokens as `signin`.
+     */
+    openSession: startSession,
+
     /** Creates an account and signs it in. Uniqueness is enforced by the database's indexes. */
     async signup (input: { email: string, username: string, password: string, name?: string | undefined }, client: ClientInfo): Promise<IssuedTokens> {
       const email = normalizeEmail(input.email)
@@ -228,6 +251,17 @@ export function createAuthService (deps: AuthServiceDeps) {
         if (error instanceof AppError) signinAttempts.inc({ outcome: error.code })
         throw error
       }
+      if (user.mfa_enabled === 1) {
+        // The password was right; no tokens until the second step (/mfa/verify). Without a
+        // second step wired in, fail closed rather than sign in on the password alone.
+        if (!deps.secondStep) throw new Error('two-step verification is on for this user but no second step is configured')
+        signinAttempts.inc({ outcome: 'mfa_required' })
+        const mfaToken = await deps.secondStep(user, client)
+        // What is left to guess is the code, which has limits of its own (per mfa_token and per
+        // account): the password's failure count starts again, as after a success.
+        await rateLimits.signinPerAccount.reset(email)
+        throw Errors.mfaRequired(mfaToken)
+      }
       const tokens = await startSession(db, toUser(user), client)
       signinAttempts.inc({ outcome: 'success' })
       // Outside a transaction, like the failures: the hot path stays one insert, and an audit
@@ -270,7 +304,8 @@ export function createAuthService (deps: AuthServiceDeps) {
       }
       const live = await liveness.check(parsed.sessionId)
       if (!live || !live.user.is_active) throw Errors.invalidRefreshToken()
-      const access = await accessTokenFor(live.user, parsed.sessionId)
+      // A refreshed token says how the session was opened, not that it was refreshed.
+      const access = await accessTokenFor(live.user, parsed.sessionId, amrOf(rotated.amr))
       return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken: `${parsed.sessionId}.${newSecret}`, user: live.user }
     },
 
@@ -309,6 +344,10 @@ export function createAuthService (deps: AuthServiceDeps) {
 
     /** Changes the password and ends every session, this one included. */
     async changePassword (userId: string, oldPassword: string, newPassword: string, client?: ClientInfo): Promise<void> {
+      // As at sign-in, the account's slot is taken before the current password is checked, so
+      // parallel guesses cannot outrun the counter; a 429 costs no hash and no audit row. Once
+      // the current password is verified the count starts again: what remains are failures.
+      await rateLimits.changePasswordPerAccount.hit(userId)
       const user = await findUserById(db, userId)
       if (!user) throw Errors.invalidToken()
       if (!(await hasher.verify(user.password_hash, oldPassword))) {
@@ -316,6 +355,7 @@ export function createAuthService (deps: AuthServiceDeps) {
         await audit(AuditEvents.passwordChanged, userId, client, { outcome: 'incorrect_password' })
         throw Errors.incorrectPassword()
       }
+      await rateLimits.changePasswordPerAccount.reset(userId)
       assertPasswordAcceptable('new_password', newPassword, { email: user.email, username: user.username })
       const hash = await hasher.hash(newPassword)
       const now = clock.now().toISOString()
@@ -335,6 +375,7 @@ export function createAuthService (deps: AuthServiceDeps) {
         expires_at: toIso(row.expires_at),
         ip: row.ip,
         user_agent: row.user_agent,
+        amr: amrOf(row.amr),
         current: row.id === currentSessionId
       }))
     },

@@ -13,7 +13,20 @@ export const errorRef = Type.Ref('ErrorResponse')
 
 export const MessageResponse = Type.Object({ message: Type.String() })
 
-/** Response map helper: `errors(401, 403)` → `{ 401: ErrorResponse, 403: ErrorResponse }`. */
+/**
+ * Response map helper: `errors(401, 403)` → `{ 401: ErrorResponse, 403: ErrorResponse, 503: … }`.
+ * 503 `service_unavailable` is in every map: any route can meet a database outage.
+ */
 export function errorResponses (...statuses: number[]): Record<number, typeof errorRef> {
-  return Object.fromEntries(statuses.map((s) => [s, errorRef]))
+  return Object.fromEntries([...new Set([...statuses, 503])].map((s) => [s, errorRef]))
 }
+
+/**
+ * 403 of the password sign-ins: the error body, or (code `mfa_required`) the same with the
+ * `mfa_token` of the second step. Also serves `inactive_user` and `csrf_failed`.
+ */
+export const MfaRequiredResponse = Type.Object({
+  detail: Type.String(),
+  code: Type.Unsafe<ErrorCode>({ type: 'string', enum: [...ERROR_CODES] }),
+  mfa_token: Type.Optional(Type.String({ description: 'With code mfa_required: single use, 5 minutes; present it with a code at /mfa/verify' }))
+}, { title: 'ForbiddenOrMfaRequired' })

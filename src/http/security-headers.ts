@@ -19,8 +19,20 @@ function headersOf (middleware: ReturnType<typeof helmet>): Headers {
   return headers
 }
 
+export interface SecurityHeaders {
+  /** On every response (the API's JSON). */
+  readonly api: Headers
+  /** Added to HTML responses only. */
+  readonly documentOnly: Headers
+  /**
+   * The API headers as a plain record, for the few answers written before any hook runs
+   * (pre-routing errors on the raw socket, JSON). They depend on the configuration only.
+   */
+  readonly fixed: Readonly<Record<string, string>>
+}
+
 /**
- * Security headers, decided per response, and CORS for the configured origins.
+ * Security headers, decided per response:
  *
  * - Every response (the API's JSON): `X-Content-Type-Options: nosniff`, a deny-all CSP with
  *   `frame-ancestors 'none'`, `X-Frame-Options`, `Referrer-Policy: no-referrer`, and HSTS over
@@ -32,10 +44,10 @@ function headersOf (middleware: ReturnType<typeof helmet>): Headers {
  *   X-Permitted-Cross-Domain-Policies and X-XSS-Protection: 0. A page that sets its own
  *   value of any of these (its CSP, say) keeps it.
  *
- * The values come from helmet, computed once: running its middleware on every request cost
- * a measurable share of a cached GET /me.
+ * The values come from helmet, computed once here: running its middleware on every request
+ * cost a measurable share of a cached GET /me.
  */
-export async function registerSecurityHeaders (app: FastifyInstance, config: Config): Promise<void> {
+export function createSecurityHeaders (config: Config): SecurityHeaders {
   const https = config.publicUrl.startsWith('https:')
   const common = {
     contentSecurityPolicy: {
@@ -46,7 +58,7 @@ export async function registerSecurityHeaders (app: FastifyInstance, config: Con
     strictTransportSecurity: https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
     referrerPolicy: { policy: 'no-referrer' as const }
   }
-  const apiHeaders = headersOf(helmet({
+  const api = headersOf(helmet({
     ...common,
     // Document-only headers: a JSON body is never rendered, framed, opened as a window or
     // prefetched from, and nosniff with application/json already keeps browsers from
@@ -59,16 +71,21 @@ export async function registerSecurityHeaders (app: FastifyInstance, config: Con
     xPermittedCrossDomainPolicies: false,
     xXssProtection: false
   }))
-  const apiHeaderNames = new Set(apiHeaders.map(([name]) => name))
-  const documentOnlyHeaders = headersOf(helmet({ ...common, crossOriginResourcePolicy: { policy: 'same-origin' } }))
-    .filter(([name]) => !apiHeaderNames.has(name))
+  const apiNames = new Set(api.map(([name]) => name))
+  const documentOnly = headersOf(helmet({ ...common, crossOriginResourcePolicy: { policy: 'same-origin' } }))
+    .filter(([name]) => !apiNames.has(name))
+  return { api, documentOnly, fixed: Object.freeze(Object.fromEntries(api)) }
+}
 
+/** Applies `headers` to every response (see `createSecurityHeaders`), and CORS for the configured origins. */
+export async function registerSecurityHeaders (app: FastifyInstance, config: Config, headers = createSecurityHeaders(config)): Promise<void> {
+  const { api, documentOnly } = headers
   // onSend, so that the content type is known and errors get the same headers as successes.
   app.addHook('onSend', (_request, reply, payload, done) => {
-    for (const [name, value] of apiHeaders) if (!reply.hasHeader(name)) reply.header(name, value)
+    for (const [name, value] of api) if (!reply.hasHeader(name)) reply.header(name, value)
     const type = reply.getHeader('content-type')
     if (typeof type === 'string' && type.startsWith('text/html')) {
-      for (const [name, value] of documentOnlyHeaders) if (!reply.hasHeader(name)) reply.header(name, value)
+      for (const [name, value] of documentOnly) if (!reply.hasHeader(name)) reply.header(name, value)
     }
     done(null, payload)
   })

@@ -13,7 +13,7 @@ export function findSession (db: Db, id: string): Promise<SessionRow | undefined
 }
 
 export interface RefreshRotation { id: string, oldHash: string, newHash: string, now: string, expiresAt: string, createdAfter: string }
-export type RotateRefreshToken = (args: RefreshRotation) => Promise<{ user_id: string } | undefined>
+export type RotateRefreshToken = (args: RefreshRotation) => Promise<{ user_id: string, amr: string | null | undefined } | undefined>
 
 /**
  * Rotates the refresh token in one atomic statement: only the request that still holds the
@@ -22,10 +22,10 @@ export type RotateRefreshToken = (args: RefreshRotation) => Promise<{ user_id: s
  * each call (the building and compiling cost about as much as the statement itself).
  */
 export function prepareRefreshRotation (statements: StatementPreparer): RotateRefreshToken {
-  const rotate = statements.prepare<{ user_id: string }>('authd_rotate_refresh_token',
+  const rotate = statements.prepare<{ user_id: string, amr: string | null }>('authd_rotate_refresh_token',
     'update sessions set refresh_token_hash = ?, previous_refresh_token_hash = ?, last_used_at = ?, expires_at = ?' +
     ' where id = ? and refresh_token_hash = ? and revoked_at is null and expires_at > ? and created_at > ?' +
-    ' returning user_id')
+    ' returning user_id, amr')
   return async (args) => {
     const rows = await rotate([args.newHash, args.oldHash, args.now, args.expiresAt, args.id, args.oldHash, args.now, args.createdAfter])
     return rows[0]

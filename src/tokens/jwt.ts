@@ -16,6 +16,8 @@ export interface AccessClaims {
   iss: string
   role: string
   email: string
+  /** RFC 8176 authentication methods of the session (absent in tokens minted before it existed). */
+  amr?: string[]
 }
 
 type Key = Awaited<ReturnType<typeof importJWK>> | KeyObject
@@ -33,7 +35,7 @@ interface LoadedKey {
 
 export interface TokenSigner {
   readonly algorithm: JwtAlgorithm
-  signAccessToken: (claims: { sub: string, sid: string, role: string, email: string }) => Promise<{ token: string, expiresIn: number }>
+  signAccessToken: (claims: { sub: string, sid: string, role: string, email: string, amr: readonly string[] }) => Promise<{ token: string, expiresIn: number }>
   /** The verified claims, or undefined for any token we did not issue or that has expired. */
   verifyAccessToken: (token: string) => Promise<AccessClaims | undefined>
   /** Public keys for `/.well-known/jwks.json` (empty with a shared secret). */
@@ -148,6 +150,7 @@ export async function createTokenSigner (deps: { db: Db, config: Config, clock: 
         sid: claims.sid,
         role: claims.role,
         email: claims.email,
+        amr: claims.amr,
         sub: claims.sub,
         jti: randomToken(16),
         iss: issuer,
