@@ -36,6 +36,10 @@ async function dropTestSchemas () {
   await client.end()
 }
 
+// The CLI tests run the built CLI (dist/), as operators do: build it from the current sources.
+const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' })
+if (build.status !== 0) process.exit(build.status ?? 1)
+
 let failed = false
 for (const suite of runs) {
   if (suite.name === 'postgres') await dropTestSchemas()

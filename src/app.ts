@@ -9,6 +9,7 @@ import { createPreRoutingErrorHandlers, registerErrorHandling } from './http/err
 import { refuseNulCharacters } from './http/input-hygiene.js'
 import { registerOpenApi } from './http/openapi.js'
 import { registerAccessLog, registerEmailTrim, registerJsonOnly, registerJsonParser, registerRequestIdHeader, requestIdOf } from './http/request-plumbing.js'
+import { requestLoggerFactory } from './http/request-logger.js'
 import { ErrorResponse } from './http/schemas.js'
 import { createSecurityHeaders, registerSecurityHeaders, type SecurityHeaders } from './http/security-headers.js'
 import { createValidatorCompiler } from './http/validation.js'
@@ -61,6 +62,8 @@ function createFastify (config: Config, overrides: AppOverrides, securityHeaders
     },
     // One line per request (registerAccessLog) instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
+    // request.log without a pino child per request (see request-logger.ts).
+    childLoggerFactory: requestLoggerFactory,
     bodyLimit: BODY_LIMIT,
     trustProxy: config.trustProxy ? [...config.trustProxy] : false,
     genReqId: requestIdOf,

@@ -26,6 +26,7 @@ import { type Authenticate, createAuthenticate } from './sessions/authenticate.j
 import { createRedisSessionLiveness, revocationChannel } from './sessions/redis-session-liveness.js'
 import { createSessionLiveness, type SessionLiveness } from './sessions/session-liveness.js'
 import { createSessionRevocation, type SessionRevocation } from './sessions/session-revocation.js'
+import { prepareRefreshRotation } from './sessions/sessions.repository.js'
 import { createTokenSigner, type TokenSigner } from './tokens/jwt.js'
 import { scheduleKeyMaintenance } from './tokens/key-rotation.js'
 import { deleteDeadTokens } from './tokens/one-time-tokens.repository.js'
@@ -119,7 +120,7 @@ export async function buildServices (app: FastifyInstance, config: Config, deps:
   await auditRetention.firstRun
 
   // With two-step verification on, a right password starts the second step instead of a session.
-  const auth = createAuthService({ db, config, clock, hasher, signer, liveness, sessions, rateLimits, audit, secondStep: (user) => issueMfaChallenge(db, clock, user.id) })
+  const auth = createAuthService({ db, config, clock, hasher, signer, liveness, sessions, rateLimits, audit, secondStep: (user) => issueMfaChallenge(db, clock, user.id), rotateRefreshToken: prepareRefreshRotation(database.statements) })
   const mfa = createMfaService({ db, config, clock, hasher, sessions, limiter: rateLimits.mfaPerAccount, audit, openSession: auth.openSession })
   const mfaAdmin = createMfaAdminService({ db, config, clock, sessions })
   const passkeys = createPasskeysService({ db, config, clock, limiter: rateLimits.passkeyPerIp, audit, openSession: auth.openSession })

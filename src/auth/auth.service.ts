@@ -9,7 +9,7 @@ import { addSeconds, type Clock, toIso } from '../lib/clock.js'
 import { constantTimeEqual, newId, randomToken, sha256 } from '../lib/crypto.js'
 import type { SessionLiveness } from '../sessions/session-liveness.js'
 import type { SessionRevocation } from '../sessions/session-revocation.js'
-import { findSession, insertSession, listLiveSessions, rotateRefreshToken } from '../sessions/sessions.repository.js'
+import { findSession, insertSession, listLiveSessions, type RotateRefreshToken } from '../sessions/sessions.repository.js'
 import { type AuthRateLimits, isRateLimited } from '../rate-limits/rate-limit.js'
 import type { TokenSigner } from '../tokens/jwt.js'
 import { toUser } from '../users/users.mapper.js'
@@ -61,6 +61,8 @@ export interface AuthServiceDeps {
   sessions: SessionRevocation
   /** The sign-in limits, enforced by `signIn` for every entry point. */
   rateLimits: AuthRateLimits
+  /** The refresh rotation, prepared once per database (`prepareRefreshRotation`). */
+  rotateRefreshToken: RotateRefreshToken
   /** Security events go here; absent in callers that do not audit. */
   audit?: AuditLog
   /**
@@ -279,7 +281,7 @@ export function createAuthService (deps: AuthServiceDeps) {
       const now = clock.now()
       const presentedHash = sha256(parsed.secret)
       const newSecret = randomToken(32)
-      const rotated = await rotateRefreshToken(db, {
+      const rotated = await deps.rotateRefreshToken({
         id: parsed.sessionId,
         oldHash: presentedHash,
         newHash: sha256(newSecret),

@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../config/index.js'
 import { constantTimeEqual } from '../lib/crypto.js'
 import { Errors } from './errors.js'
@@ -43,10 +43,11 @@ export function isCrossSite (request: FastifyRequest, allowedOrigins: ReadonlySe
 export function createCsrfGuard (config: Config, cookieSettingRoutes: readonly string[] = COOKIE_SETTING_ROUTES) {
   const allowed = new Set(config.allowedOrigins)
   const cookieSetting = new Set(cookieSettingRoutes)
-  return async function csrfGuard (request: FastifyRequest): Promise<void> {
-    if (SAFE_METHODS.has(request.method)) return
+  // Synchronous: it runs on every request, and a safe method is answered at once.
+  return function csrfGuard (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void {
+    if (SAFE_METHODS.has(request.method)) return done()
     const guarded = request.auth?.viaCookie === true || cookieSetting.has(request.routeOptions.url ?? '')
-    if (guarded && isCrossSite(request, allowed)) throw Errors.csrfFailed()
+    done(guarded && isCrossSite(request, allowed) ? Errors.csrfFailed() : undefined)
   }
 }
 

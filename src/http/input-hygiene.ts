@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Errors, type FieldError } from './errors.js'
 
 const MAX_DEPTH = 8
@@ -19,11 +19,21 @@ function findNul (value: unknown, path: string[], depth: number): string | undef
  * PostgreSQL disagree about it (PostgreSQL rejects it in text), and C-based components may
  * truncate at it. Refused up front as a 422, so no input can reach the database with one.
  */
-export async function refuseNulCharacters (request: FastifyRequest): Promise<void> {
-  const errors: FieldError[] = []
-  for (const [part, value] of [['body', request.body], ['query', request.query], ['params', request.params]] as const) {
-    const field = findNul(value, part === 'body' ? [] : [part], 0)
-    if (field !== undefined) errors.push({ field, message: 'must not contain NUL characters' })
+export function refuseNulCharacters (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void {
+  // Synchronous, and nothing allocated for a request without input (a GET /me).
+  let errors: FieldError[] | undefined
+  const check = (value: unknown, path: string[]): void => {
+    const field = findNul(value, path, 0)
+    if (field !== undefined) (errors ??= []).push({ field, message: 'must not contain NUL characters' })
   }
-  if (errors.length > 0) throw Errors.validation(errors)
+  if (request.body !== undefined) check(request.body, [])
+  if (hasKeys(request.query)) check(request.query, ['query'])
+  if (hasKeys(request.params)) check(request.params, ['params'])
+  done(errors ? Errors.validation(errors) : undefined)
+}
+
+function hasKeys (value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return false
+  for (const key in value) if (Object.hasOwn(value, key)) return true
+  return false
 }

@@ -134,24 +134,44 @@ export function registerDependencyState (state: DependencyState): () => void {
 
 type Observer = ReturnType<typeof httpRequestDuration.labels>
 
+/** A route's histogram children by method, then status code: bound once, then reused. */
+type BoundSeries = Record<string, Record<number, Observer>>
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Filled by `observeHttpMetrics` for every route (see there). */
+    httpMetrics?: { route: string, series: BoundSeries }
+  }
+}
+
+/** The histogram child for this route, method and status, bound on first use. */
+function observerFor (metrics: { route: string, series: BoundSeries }, method: string, status: number): Observer {
+  const byStatus = metrics.series[method] ??= {}
+  byStatus[status] ??= httpRequestDuration.labels(method, metrics.route, String(status))
+  return byStatus[status]
+}
+
+const unmatched = { route: 'unmatched', series: {} as BoundSeries }
+
+/** One observation; `httpMetrics` is the route's (undefined for requests that matched no route). */
+function recordHttpRequest (httpMetrics: { route: string, series: BoundSeries } | undefined, method: string, status: number, elapsedMs: number): void {
+  observerFor(httpMetrics ?? unmatched, method, status).observe(elapsedMs / 1000)
+}
+
 /**
  * Times every request into `http_request_duration_seconds`. Labels use the route *pattern*
  * (`/api/v1/auth/sessions/:id`), never the raw URL: ids and query strings would make the
- * series unbounded. The per-label child is cached, so the hot path costs a map look-up.
+ * series unbounded. Each route carries its own label sets in its config, bound when first
+ * used, so a request costs two property look-ups and the observation: no key string, no map.
+ * Global hooks: register at the root, before the routes.
  */
-/** Observes every response's latency by route and status (a global hook: register at the root). */
 export function observeHttpMetrics (app: FastifyInstance): void {
-  const observers = new Map<string, Observer>()
-  app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url ?? 'unmatched'
-    const status = reply.statusCode
-    const key = `${request.method} ${status} ${route}`
-    let observer = observers.get(key)
-    if (!observer) {
-      observer = httpRequestDuration.labels(request.method, route, String(status))
-      observers.set(key, observer)
-    }
-    observer.observe(reply.elapsedTime / 1000)
+  app.addHook('onRoute', (route) => {
+    route.config = { ...route.config, httpMetrics: { route: route.url, series: {} } }
+  })
+  app.addHook('onResponse', (request, reply, done) => {
+    recordHttpRequest(request.routeOptions.config.httpMetrics, request.method, reply.statusCode, reply.elapsedTime)
+    done()
   })
 }
 

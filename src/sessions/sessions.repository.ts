@@ -1,5 +1,6 @@
 import type { Insertable } from 'kysely'
 import type { Db } from '../database.js'
+import type { StatementPreparer } from '../db/prepared-statement.js'
 import type { UserRow } from '../users/users.table.js'
 import type { SessionRow, SessionsTable } from './sessions.table.js'
 
@@ -11,20 +12,24 @@ export function findSession (db: Db, id: string): Promise<SessionRow | undefined
   return db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst()
 }
 
+export interface RefreshRotation { id: string, oldHash: string, newHash: string, now: string, expiresAt: string, createdAfter: string }
+export type RotateRefreshToken = (args: RefreshRotation) => Promise<{ user_id: string, amr: string | null | undefined } | undefined>
+
 /**
  * Rotates the refresh token in one atomic statement: only the request that still holds the
  * current hash matches the WHERE clause, so of N concurrent refreshes at most one wins.
+ * Every refresh runs it, so it is prepared once per database instead of built by Kysely on
+ * each call (the building and compiling cost about as much as the statement itself).
  */
-export async function rotateRefreshToken (db: Db, args: { id: string, oldHash: string, newHash: string, now: string, expiresAt: string, createdAfter: string }): Promise<{ user_id: string, amr: string | null | undefined } | undefined> {
-  return db.updateTable('sessions')
-    .set({ refresh_token_hash: args.newHash, previous_refresh_token_hash: args.oldHash, last_used_at: args.now, expires_at: args.expiresAt })
-    .where('id', '=', args.id)
-    .where('refresh_token_hash', '=', args.oldHash)
-    .where('revoked_at', 'is', null)
-    .where('expires_at', '>', args.now)
-    .where('created_at', '>', args.createdAfter)
-    .returning(['user_id', 'amr'])
-    .executeTakeFirst()
+export function prepareRefreshRotation (statements: StatementPreparer): RotateRefreshToken {
+  const rotate = statements.prepare<{ user_id: string, amr: string | null }>('authd_rotate_refresh_token',
+    'update sessions set refresh_token_hash = ?, previous_refresh_token_hash = ?, last_used_at = ?, expires_at = ?' +
+    ' where id = ? and refresh_token_hash = ? and revoked_at is null and expires_at > ? and created_at > ?' +
+    ' returning user_id, amr')
+  return async (args) => {
+    const rows = await rotate([args.newHash, args.oldHash, args.now, args.expiresAt, args.id, args.oldHash, args.now, args.createdAfter])
+    return rows[0]
+  }
 }
 
 export async function revokeSession (db: Db, id: string, now: string): Promise<boolean> {
