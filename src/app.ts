@@ -21,6 +21,8 @@ import { createSessionLiveness, type SessionLiveness } from './sessions/session-
 import { sql } from 'kysely'
 import { createTokenSigner } from './tokens/jwt.js'
 import { scheduleKeyMaintenance } from './tokens/key-rotation.js'
+import { JWKS_MAX_AGE_SECONDS } from './tokens/key-timeline.js'
+import { authorizationServerMetadata } from './auth/oauth-metadata.js'
 import { createAuditLog, scheduleAuditRetention } from './audit/audit.service.js'
 import { createAuditReader } from './audit/audit-reader.js'
 import { auditRoutes } from './audit/audit.routes.js'
@@ -225,8 +227,16 @@ export async function buildApp (config: Config, overrides: AppOverrides = {}): P
   app.get('/.well-known/jwks.json', {
     schema: { tags: ['operations'], summary: 'Public keys that verify access tokens', operationId: 'jwks' }
   }, async (_request, reply) => {
-    reply.header('cache-control', 'public, max-age=300')
+    // Key rotation publishes a key this long before it signs (see tokens/key-timeline.ts).
+    reply.header('cache-control', `public, max-age=${JWKS_MAX_AGE_SECONDS}`)
     return signer.jwks()
+  })
+  const metadata = authorizationServerMetadata(config)
+  app.get('/.well-known/oauth-authorization-server', {
+    schema: { tags: ['operations'], summary: 'OAuth 2.0 authorization server metadata (RFC 8414)', operationId: 'oauthAuthorizationServerMetadata' }
+  }, async (_request, reply) => {
+    reply.header('cache-control', 'public, max-age=3600')
+    return metadata
   })
 
   return app

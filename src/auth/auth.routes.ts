@@ -14,6 +14,7 @@ import {
   SessionParams, SigninBody, SignupBody, TokenResponse, UpdateMeBody
 } from './auth.schemas.js'
 import { clearAuthCookies, setAuthCookies } from './cookies.js'
+import { tokenClientOf } from './token-client.js'
 
 export interface AuthRoutesOptions {
   config: Config
@@ -51,7 +52,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
    * (one atomic increment), so a burst of parallel guesses cannot all pass a not-yet-updated
    * counter; a successful sign-in clears it, so what remains counted are the failures.
    */
-  async function limitedSignin (request: FastifyRequest, email: string, password: string): Promise<IssuedTokens> {
+  async function limitedSignin (request: FastifyRequest, email: string, password: string, client = clientOf(request)): Promise<IssuedTokens> {
     try {
       await rateLimits.signinPerIp.hit(request.ip)
       await rateLimits.signinPerAccount.hit(email)
@@ -63,7 +64,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       }
       throw error
     }
-    const tokens = await auth.signin(email, password, clientOf(request))
+    const tokens = await auth.signin(email, password, client)
     await rateLimits.signinPerAccount.reset(email)
     return tokens
   }
@@ -133,17 +134,18 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     const body = (request.body ?? {}) as Record<string, unknown>
     const field = (name: string): string | undefined => typeof body[name] === 'string' ? body[name] as string : undefined
     const grantType = field('grant_type')
+    const client = { ...clientOf(request), clientId: tokenClientOf(request, body) }
     let tokens: IssuedTokens
     try {
       if (grantType === 'password') {
         const username = field('username')
         const password = field('password')
         if (!username || !password) throw new OAuthError('invalid_request', 'username and password are required')
-        tokens = await limitedSignin(request, username, password)
+        tokens = await limitedSignin(request, username, password, client)
       } else if (grantType === 'refresh_token') {
         const refreshToken = field('refresh_token')
         if (!refreshToken) throw new OAuthError('invalid_request', 'refresh_token is required')
-        tokens = await auth.refresh(refreshToken, clientOf(request))
+        tokens = await auth.refresh(refreshToken, client)
       } else if (grantType === undefined) {
         throw new OAuthError('invalid_request', 'grant_type is required')
       } else {

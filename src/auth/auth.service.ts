@@ -17,7 +17,21 @@ import { afterPasswordChange, enqueueAccountExistsMail, enqueueUsernameTakenMail
 import type { PasswordHasher } from './password-hasher.js'
 import { passwordProblem } from './password-policy.js'
 
-export interface ClientInfo { ip: string | null, userAgent: string | null }
+export interface ClientInfo {
+  ip: string | null
+  userAgent: string | null
+  /**
+   * The OAuth client the request names (`client_id` at the token endpoint). Public clients
+   * only: it is recorded in the tokens (RFC 9068), not authenticated. Absent: the default client.
+   */
+  clientId?: string | undefined
+}
+
+/**
+ * RFC 8176 methods of a session opened by email and password. A sign-in that adds a second
+ * factor records its own methods on the session; refresh carries them on.
+ */
+const PASSWORD_AMR: readonly string[] = ['pwd']
 
 export interface IssuedTokens {
   accessToken: string
@@ -74,8 +88,8 @@ export function createAuthService (deps: AuthServiceDeps) {
     throw error
   }
 
-  async function accessTokenFor (user: UserDto, sessionId: string) {
-    return signer.signAccessToken({ sub: user.id, sid: sessionId, role: user.role, email: user.email })
+  async function accessTokenFor (user: UserDto, session: { id: string, clientId: string, amr: readonly string[] }) {
+    return signer.signAccessToken({ sub: user.id, sid: session.id, role: user.role, email: user.email, clientId: session.clientId, amr: session.amr })
   }
 
   /** Opens a session for a verified user and issues its first token pair. */
@@ -83,9 +97,11 @@ export function createAuthService (deps: AuthServiceDeps) {
     const now = clock.now()
     const sessionId = newId()
     const secret = randomToken(32)
+    const clientId = client.clientId ?? config.tokens.defaultClientId
     await insertSession(trx, {
       id: sessionId,
       user_id: user.id,
+      client_id: clientId,
       refresh_token_hash: sha256(secret),
       created_at: now.toISOString(),
       last_used_at: now.toISOString(),
@@ -94,7 +110,7 @@ export function createAuthService (deps: AuthServiceDeps) {
       ip: client.ip,
       user_agent: client.userAgent?.slice(0, 512) ?? null
     })
-    const access = await accessTokenFor(user, sessionId)
+    const access = await accessTokenFor(user, { id: sessionId, clientId, amr: PASSWORD_AMR })
     return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken: `${sessionId}.${secret}`, user }
   }
 
@@ -216,7 +232,10 @@ export function createAuthService (deps: AuthServiceDeps) {
         now: now.toISOString(),
         expiresAt: addSeconds(now, config.tokens.refreshTtlSeconds).toISOString(),
         // Past its absolute lifetime a session cannot be refreshed, however active it is.
-        createdAfter: addSeconds(now, -config.tokens.sessionMaxAgeSeconds).toISOString()
+        createdAfter: addSeconds(now, -config.tokens.sessionMaxAgeSeconds).toISOString(),
+        // A refresh token works only for the client it was issued to (RFC 6749 §6); one that
+        // names another client rotates nothing, and reads as an invalid token.
+        ...(client?.clientId !== undefined ? { clientId: client.clientId, defaultClientId: config.tokens.defaultClientId } : {})
       })
       if (!rotated) {
         const session = await findSession(db, parsed.sessionId)
@@ -232,7 +251,7 @@ export function createAuthService (deps: AuthServiceDeps) {
       }
       const live = await liveness.check(parsed.sessionId)
       if (!live || !live.user.is_active) throw Errors.invalidRefreshToken()
-      const access = await accessTokenFor(live.user, parsed.sessionId)
+      const access = await accessTokenFor(live.user, { id: parsed.sessionId, clientId: rotated.client_id ?? config.tokens.defaultClientId, amr: PASSWORD_AMR })
       return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken: `${parsed.sessionId}.${newSecret}`, user: live.user }
     },
 

@@ -43,7 +43,7 @@ export const Errors = {
 /** Errors of the OAuth2 token endpoint, which RFC 6749 §5.2 gives a shape of its own. */
 export class OAuthError extends Error {
   // eslint-disable-next-line n/handle-callback-err -- `error` is the RFC 6749 error code, not a callback error
-  constructor (readonly error: 'invalid_request' | 'invalid_grant' | 'unsupported_grant_type' | 'invalid_client', readonly description: string, readonly statusCode = 400) {
+  constructor (readonly error: 'invalid_request' | 'invalid_grant' | 'unsupported_grant_type' | 'invalid_client', readonly description: string, readonly statusCode = 400, readonly headers: Record<string, string> = {}) {
     super(description)
     this.name = 'OAuthError'
   }

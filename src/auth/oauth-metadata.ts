@@ -1,0 +1,21 @@
+import type { Config } from '../config/index.js'
+
+/**
+ * RFC 8414 authorization server metadata. Only what authd really serves is listed: the token
+ * endpoint with the password and refresh_token grants, for public clients ("none"), and the
+ * JWKS when tokens are signed asymmetrically. There is no authorization endpoint, so no
+ * response type is supported, and no OpenID Connect: no ID tokens, no userinfo endpoint,
+ * which is why `/.well-known/openid-configuration` is not served (it would promise both).
+ */
+export function authorizationServerMetadata (config: Config): Record<string, unknown> {
+  const base = config.publicUrl
+  return {
+    issuer: config.tokens.issuer,
+    token_endpoint: `${base}/api/v1/auth/token`,
+    ...(config.tokens.algorithm === 'HS256' ? {} : { jwks_uri: `${base}/.well-known/jwks.json` }),
+    grant_types_supported: ['password', 'refresh_token'],
+    response_types_supported: [],
+    token_endpoint_auth_methods_supported: ['none'],
+    service_documentation: `${base}/docs`
+  }
+}
