@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { decodeJwt } from 'jose'
 import * as oauth from 'oauth4webapi'
+import * as openid from 'openid-client'
 import { ResourceOwnerPassword } from 'simple-oauth2'
 import { PASSWORD, signUp } from '../helpers/factories.js'
 import { listeningApp } from './listening-app.js'
@@ -95,6 +96,20 @@ test('oauth4webapi: RFC 8414 discovery, a password grant as a public client, val
   const refreshed = await oauth.processRefreshTokenResponse(as, client, await oauth.refreshTokenGrantRequest(as, client, oauth.None(), tokens.refresh_token!, insecure))
   const refreshedClaims = await oauth.validateJwtAccessToken(as, new Request(base, { headers: { authorization: `Bearer ${refreshed.access_token}` } }), base, insecure)
   assert.equal(refreshedClaims.client_id, 'reporting')
+})
+
+test('openid-client in OAuth 2.0 mode: discovery, password grant, refresh grant', async (t) => {
+  const { app, base } = await listeningApp(t)
+  const user = await signUp(app)
+  const config = await openid.discovery(new URL(base), 'desktop-app', undefined, openid.None(), { algorithm: 'oauth2', execute: [openid.allowInsecureRequests] })
+  assert.equal(config.serverMetadata().token_endpoint, `${base}${TOKEN_PATH}`)
+  const tokens = await openid.genericGrantRequest(config, 'password', { username: user.email, password: PASSWORD })
+  assert.equal(decodeJwt(tokens.access_token).client_id, 'desktop-app')
+  assert.ok((tokens.expiresIn() ?? 0) > 890)
+  const refreshed = await openid.refreshTokenGrant(config, tokens.refresh_token!)
+  assert.equal(await meStatus(base, refreshed.access_token), 200)
+  // OpenID Connect discovery is not offered (see below), and fails as such.
+  await assert.rejects(openid.discovery(new URL(base), 'desktop-app', undefined, openid.None(), { execute: [openid.allowInsecureRequests] }))
 })
 
 test('JWT_AUDIENCE sets the aud claim, and OpenID Connect discovery is not served', async (t) => {
