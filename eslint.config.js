@@ -11,6 +11,19 @@ export default [
     }
   },
   {
+    // Type-aware: a promise nobody awaits is an error nobody handles (and, in a hook, a
+    // request that goes on before its check has run).
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      // node:test's test() returns a promise the runner itself awaits.
+      '@typescript-eslint/no-floating-promises': ['error', {
+        allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite'] }]
+      }],
+      '@typescript-eslint/no-misused-promises': 'error'
+    }
+  },
+  {
     files: ['src/**/*.routes.ts'],
     rules: {
       'no-restricted-imports': ['error', { paths: [{ name: 'kysely', message: 'Routes call services; only repositories talk to the database.' }] }]

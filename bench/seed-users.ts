@@ -1,6 +1,6 @@
 import argon2 from 'argon2'
 import { type Kysely, PostgresAdapter } from 'kysely'
-import type { Database } from '../src/db/database.js'
+import type { Database } from '../src/database.js'
 import { newId, randomToken } from '../src/lib/crypto.js'
 
 const FIRST = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan', 'judy', 'mallory', 'niaj', 'olivia', 'peggy', 'rupert', 'sybil', 'trent', 'victor', 'walter', 'yara', 'zoe', 'liam', 'noah', 'emma', 'mia', 'lucas', 'sofia', 'mateo', 'chloe', 'hugo']

@@ -1,4 +1,4 @@
-import type { Db } from '../db/database.js'
+import type { Db } from '../database.js'
 import type { AuditEventRow } from './audit.table.js'
 
 export interface AuditFilter { userId?: string | undefined, type?: string | undefined, limit: number, offset: number }

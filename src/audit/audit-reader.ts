@@ -1,4 +1,4 @@
-import type { Db } from '../db/database.js'
+import type { Db } from '../database.js'
 import { toIso } from '../lib/clock.js'
 import { type AuditFilter, listAuditEvents } from './audit-query.repository.js'
 import type { AuditEventRow } from './audit.table.js'

@@ -1,8 +1,9 @@
-import type { Db } from '../db/database.js'
+import type { Db } from '../database.js'
 import { newId } from '../lib/crypto.js'
+import type { AuditEventType } from './audit-events.js'
 
 export interface AuditEventInput {
-  type: string
+  type: AuditEventType
   actorId?: string | null
   userId?: string | null
   ip?: string | null

@@ -1,26 +1,19 @@
 import type { FastifyBaseLogger } from 'fastify'
-import type { Db } from '../db/database.js'
+import type { Db } from '../database.js'
 import type { Clock } from '../lib/clock.js'
 import { deleteAuditEventsBefore } from './audit-query.repository.js'
+import type { AuditEventType } from './audit-events.js'
 import { recordAuditEvent } from './audit.repository.js'
 
-/** The event types the service records; stable strings, filterable by `type`. */
-export const AuditEvents = {
-  signinSuccess: 'signin.success',
-  signinFailure: 'signin.failure',
-  /** A sign-in refused by the rate limits (per IP or per account): the lockout. */
-  signinLockedOut: 'signin.locked_out',
-  logout: 'logout',
-  logoutAll: 'logout.all',
-  sessionRevoked: 'session.revoked',
-  refreshReuseDetected: 'refresh.reuse_detected',
-  passwordChanged: 'password.changed',
-  /** For the recovery flows: record with `audit.record(AuditEvents.passwordReset, …)`. */
-  passwordReset: 'password.reset',
-  emailVerified: 'email.verified',
-  /** Admin actions use `admin.<resource>.<action>`, e.g. `admin.user.update`, with `actorId`. */
-  adminPrefix: 'admin.'
-} as const
+export { AuditEvents, type AuditEventType } from './audit-events.js'
+
+/** Who performs an administrative action: a superuser over HTTP, or the operator CLI. */
+export interface Actor {
+  /** The acting superuser; null for the operator CLI, which has the database itself. */
+  userId: string | null
+  ip: string | null
+  userAgent: string | null
+}
 
 export interface AuditContext {
   userId?: string | null
@@ -32,8 +25,13 @@ export interface AuditContext {
 }
 
 export interface AuditLog {
-  /** Appends an event. Never throws: a failing audit write is logged, the action it records stands. */
-  record: (type: string, context: AuditContext) => Promise<void>
+  /**
+   * Appends an event. With `trx`, the event is part of the action's transaction: it commits
+   * with the action or not at all, and a failing write fails the action. Without one (only for
+   * events that have no write of their own to join: a refused sign-in, a lockout), a failing
+   * audit write is logged and the answer stands, so an audit outage cannot lock everyone out.
+   */
+  record: (type: AuditEventType, context: AuditContext, trx?: Db) => Promise<void>
   /** Deletes events older than the retention period; returns how many. */
   prune: () => Promise<number>
 }
@@ -41,7 +39,11 @@ export interface AuditLog {
 export function createAuditLog (deps: { db: Db, clock: Clock, log: FastifyBaseLogger, retentionDays: number }): AuditLog {
   const { db, clock, log, retentionDays } = deps
   return {
-    async record (type, context) {
+    async record (type, context, trx) {
+      if (trx) {
+        await recordAuditEvent(trx, { type, ...context, at: clock.now() })
+        return
+      }
       try {
         await recordAuditEvent(db, { type, ...context, at: clock.now() })
       } catch (error) {

@@ -2,16 +2,15 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../config/index.js'
-import { type Authenticate, authOf, REFRESH_COOKIE } from '../http/authenticate.js'
+import { type Authenticate, authOf, REFRESH_COOKIE } from '../sessions/authenticate.js'
 import { AppError, OAuthError } from '../http/errors.js'
-import { type AuthRateLimits, RateLimitedError } from '../http/rate-limit.js'
-import { AuditEvents, type AuditLog } from '../audit/audit.service.js'
+import type { AuthRateLimits } from '../rate-limits/rate-limit.js'
 import { errorResponses, MessageResponse } from '../http/schemas.js'
 import { User } from '../users/users.schemas.js'
 import type { AuthService, ClientInfo, IssuedTokens } from './auth.service.js'
 import {
   ChangePasswordBody, LoginForm, OAuthErrorResponse, OAuthTokenResponse, RefreshBody, SessionItem,
-  SessionParams, SigninBody, SignupBody, TokenResponse, UpdateMeBody
+  SessionParams, SigninBody, SignupBody, TokenForm, TokenResponse, UpdateMeBody
 } from './auth.schemas.js'
 import { clearAuthCookies, setAuthCookies } from './cookies.js'
 import { tokenClientOf } from './token-client.js'
@@ -21,7 +20,6 @@ export interface AuthRoutesOptions {
   auth: AuthService
   authenticate: Authenticate
   rateLimits: AuthRateLimits
-  audit?: AuditLog
 }
 
 function clientOf (request: FastifyRequest): ClientInfo {
@@ -44,30 +42,9 @@ function noStore (reply: FastifyReply): void {
 
 const tags = ['auth']
 
-export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { config, auth, authenticate, rateLimits, audit }) => {
-  /**
-   * Sign-in behind its two limits: every attempt counts against the client IP and against the
-   * email, whether or not an account has it, so neither a 401 nor a 429 tells an attacker
-   * which emails are registered. The email's slot is taken before the password is checked
-   * (one atomic increment), so a burst of parallel guesses cannot all pass a not-yet-updated
-   * counter; a successful sign-in clears it, so what remains counted are the failures.
-   */
-  async function limitedSignin (request: FastifyRequest, email: string, password: string, client = clientOf(request)): Promise<IssuedTokens> {
-    try {
-      await rateLimits.signinPerIp.hit(request.ip)
-      await rateLimits.signinPerAccount.hit(email)
-    } catch (error) {
-      // Recorded once per locked key and window: a flood of refused attempts must not turn
-      // into a flood of writes. No user id: the lockout answers alike for any email.
-      if (error instanceof RateLimitedError && error.firstInWindow) {
-        await audit?.record(AuditEvents.signinLockedOut, { ip: request.ip, userAgent: request.headers['user-agent'] ?? null, details: { email: email.trim().toLowerCase() } })
-      }
-      throw error
-    }
-    const tokens = await auth.signin(email, password, client)
-    await rateLimits.signinPerAccount.reset(email)
-    return tokens
-  }
+export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { config, auth, authenticate, rateLimits }) => {
+  const signIn = (request: FastifyRequest, email: string, password: string, clientId?: string): Promise<IssuedTokens> =>
+    auth.signIn({ email, password, ...clientOf(request), ip: request.ip, clientId })
 
   app.post('/signup', {
     schema: {
@@ -99,13 +76,14 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       response: { 200: TokenResponse, ...errorResponses(401, 403, 422, 429) }
     }
   }, async (request, reply) => {
-    const tokens = await limitedSignin(request, request.body.email, request.body.password)
+    const tokens = await signIn(request, request.body.email, request.body.password)
     setAuthCookies(reply, config, tokens)
     noStore(reply)
     return tokenResponse(tokens)
   })
 
   app.post('/login', {
+    config: { formBody: true },
     schema: {
       tags,
       summary: 'Sign in from an HTML form (sets cookies)',
@@ -115,35 +93,37 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       response: { 204: Type.Null(), ...errorResponses(401, 403, 422, 429) }
     }
   }, async (request, reply) => {
-    const tokens = await limitedSignin(request, request.body.username, request.body.password)
+    const tokens = await signIn(request, request.body.username, request.body.password)
     setAuthCookies(reply, config, tokens)
     noStore(reply)
     return reply.code(204).send(null)
   })
 
   app.post('/token', {
+    config: { formBody: true },
     schema: {
       tags,
       summary: 'OAuth2 token endpoint (password and refresh_token grants)',
       operationId: 'token',
       consumes: ['application/x-www-form-urlencoded'],
-      // Validated by hand: RFC 6749 §5.2 fixes this endpoint's error shape.
+      body: TokenForm,
       response: { 200: OAuthTokenResponse, 400: OAuthErrorResponse, 401: OAuthErrorResponse }
-    }
+    },
+    // RFC 6749 §5.2 fixes this endpoint's error shape: a schema failure is `invalid_request`.
+    attachValidation: true,
+    preValidation: async (request) => { request.body ??= {} }
   }, async (request, reply) => {
-    const body = (request.body ?? {}) as Record<string, unknown>
-    const field = (name: string): string | undefined => typeof body[name] === 'string' ? body[name] as string : undefined
-    const grantType = field('grant_type')
-    const client = { ...clientOf(request), clientId: tokenClientOf(request, body) }
+    if (request.validationError) throw new OAuthError('invalid_request', 'Malformed token request')
+    const { grant_type: grantType } = request.body
+    const client = { ...clientOf(request), clientId: tokenClientOf(request, request.body) }
     let tokens: IssuedTokens
     try {
       if (grantType === 'password') {
-        const username = field('username')
-        const password = field('password')
+        const { username, password } = request.body
         if (!username || !password) throw new OAuthError('invalid_request', 'username and password are required')
-        tokens = await limitedSignin(request, username, password, client)
+        tokens = await signIn(request, username, password, client.clientId)
       } else if (grantType === 'refresh_token') {
-        const refreshToken = field('refresh_token')
+        const refreshToken = request.body.refresh_token
         if (!refreshToken) throw new OAuthError('invalid_request', 'refresh_token is required')
         tokens = await auth.refresh(refreshToken, client)
       } else if (grantType === undefined) {

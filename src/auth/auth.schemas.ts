@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox'
+import { Type } from '@sinclair/typebox'
 import { DisplayName, Email, Password, User, Username } from '../users/users.schemas.js'
 
 export const SignupBody = Type.Object({
@@ -32,6 +32,18 @@ export const TokenResponse = Type.Object({
   user: User
 }, { title: 'TokenResponse' })
 
+/**
+ * The form of POST /token (RFC 6749 §4.3, §6). Loose on purpose: which fields a grant needs is
+ * decided by the handler, and a form that fails this schema answers RFC 6749's
+ * `invalid_request`, not the usual 422. A repeated field arrives as an array and fails it.
+ */
+export const TokenForm = Type.Object({
+  grant_type: Type.Optional(Type.String()),
+  username: Type.Optional(Type.String()),
+  password: Type.Optional(Type.String()),
+  refresh_token: Type.Optional(Type.String())
+})
+
 export const OAuthTokenResponse = Type.Object({
   access_token: Type.String(),
   token_type: Type.Literal('Bearer'),
@@ -53,5 +65,3 @@ export const SessionItem = Type.Object({
 
 // Any string: an id that is not one of ours is simply not found (404), not a validation error.
 export const SessionParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
-
-export type SignupBodyT = Static<typeof SignupBody>

@@ -1,37 +1,43 @@
-import { AuditEvents, type AuditLog } from '../audit/audit.service.js'
+import { AuditEvents, type AuditEventType, type AuditLog } from '../audit/audit.service.js'
 import type { Config } from '../config/index.js'
-import type { Db } from '../db/database.js'
+import type { ClientInfo } from '../lib/client-info.js'
+import type { Db } from '../database.js'
 import { uniqueViolationColumn } from '../db/errors.js'
 import { AppError, Errors } from '../http/errors.js'
 import { signinAttempts } from '../metrics/metrics.js'
 import { addSeconds, type Clock, toIso } from '../lib/clock.js'
 import { constantTimeEqual, newId, randomToken, sha256 } from '../lib/crypto.js'
 import type { SessionLiveness } from '../sessions/session-liveness.js'
-import { findSession, insertSession, listLiveSessions, revokeSession, revokeUserSessions, rotateRefreshToken } from '../sessions/sessions.repository.js'
+import type { SessionRevocation } from '../sessions/session-revocation.js'
+import { findSession, insertSession, listLiveSessions, rotateRefreshToken } from '../sessions/sessions.repository.js'
+import { type AuthRateLimits, isRateLimited } from '../rate-limits/rate-limit.js'
 import type { TokenSigner } from '../tokens/jwt.js'
-import { normalizeEmail, toUser } from '../users/users.mapper.js'
+import { toUser } from '../users/users.mapper.js'
+import { normalizeEmail } from '../lib/email.js'
 import { findUserByEmail, findUserById, insertUser, newUserRow, updateUser } from '../users/users.repository.js'
 import type { UserDto } from '../users/users.schemas.js'
 import type { UserRow } from '../users/users.table.js'
-import { afterPasswordChange, enqueueAccountExistsMail, enqueueUsernameTakenMail, enqueueWelcomeMail } from '../recovery/recovery-mail.js'
-import type { PasswordHasher } from './password-hasher.js'
-import { passwordProblem } from './password-policy.js'
+import { afterPasswordChange, enqueueAccountExistsMail, enqueueUsernameTakenMail, enqueueWelcomeMail } from '../mail/account-mail.js'
+import type { PasswordHasher } from '../passwords/password-hasher.js'
+import { passwordProblem } from '../passwords/password-policy.js'
 
-export interface ClientInfo {
-  ip: string | null
-  userAgent: string | null
-  /**
-   * The OAuth client the request names (`client_id` at the token endpoint). Public clients
-   * only: it is recorded in the tokens (RFC 9068), not authenticated. Absent: the default client.
-   */
-  clientId?: string | undefined
-}
+export type { ClientInfo }
 
 /**
  * RFC 8176 methods of a session opened by email and password. A sign-in that adds a second
  * factor records its own methods on the session; refresh carries them on.
  */
 const PASSWORD_AMR: readonly string[] = ['pwd']
+
+/** One sign-in attempt with a password, from whichever entry point. */
+export interface SignInAttempt {
+  email: string
+  password: string
+  ip: string | null
+  userAgent: string | null
+  /** The OAuth client named at the token endpoint; absent elsewhere (the default client). */
+  clientId?: string | undefined
+}
 
 export interface IssuedTokens {
   accessToken: string
@@ -57,6 +63,10 @@ export interface AuthServiceDeps {
   hasher: PasswordHasher
   signer: TokenSigner
   liveness: SessionLiveness
+  /** The one way to revoke sessions (database, then every cache). */
+  sessions: SessionRevocation
+  /** The sign-in limits, enforced by `signIn` for every entry point. */
+  rateLimits: AuthRateLimits
   /** Security events go here; absent in callers that do not audit. */
   audit?: AuditLog
 }
@@ -70,9 +80,10 @@ function parseRefreshToken (token: string): { sessionId: string, secret: string 
 export type AuthService = ReturnType<typeof createAuthService>
 
 export function createAuthService (deps: AuthServiceDeps) {
-  const { db, config, clock, hasher, signer, liveness } = deps
-  const audit = async (type: string, userId: string | null, client: ClientInfo | undefined, details?: Record<string, unknown>): Promise<void> => {
-    await deps.audit?.record(type, { userId, actorId: userId, ip: client?.ip ?? null, userAgent: client?.userAgent ?? null, ...(details ? { details } : {}) })
+  const { db, config, clock, hasher, signer, liveness, sessions, rateLimits } = deps
+  /** Pass `trx` whenever the event records a write: it then commits with it (see AuditLog). */
+  const audit = async (type: AuditEventType, userId: string | null, client: ClientInfo | undefined, details?: Record<string, unknown>, trx?: Db): Promise<void> => {
+    await deps.audit?.record(type, { userId, actorId: userId, ip: client?.ip ?? null, userAgent: client?.userAgent ?? null, ...(details ? { details } : {}) }, trx)
   }
   const limits = { minLength: config.password.minLength, maxLength: config.password.maxLength }
 
@@ -112,11 +123,6 @@ export function createAuthService (deps: AuthServiceDeps) {
     })
     const access = await accessTokenFor(user, { id: sessionId, clientId, amr: PASSWORD_AMR })
     return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken: `${sessionId}.${secret}`, user }
-  }
-
-  /** Revokes every session of a user, in the database first, then in the liveness cache. */
-  async function revokeAll (trx: Db, userId: string): Promise<void> {
-    await revokeUserSessions(trx, userId, clock.now().toISOString())
   }
 
   const service = {
@@ -173,6 +179,7 @@ export function createAuthService (deps: AuthServiceDeps) {
     async authenticate (emailInput: string, password: string, client?: ClientInfo): Promise<UserRow> {
       const email = normalizeEmail(emailInput)
       const user = await findUserByEmail(db, email)
+      // The failure events below have no write of their own to join (see AuditLog.record).
       if (!user) {
         await hasher.verifyDummy(password)
         // Recorded like a wrong password (one write), so the two paths cost the same.
@@ -201,17 +208,40 @@ export function createAuthService (deps: AuthServiceDeps) {
       return user
     },
 
-    async signin (email: string, password: string, client: ClientInfo): Promise<IssuedTokens> {
+    /**
+     * Sign-in as every entry point does it (/signin, /login, /token's password grant, and the
+     * hosted pages and the second step after them): the two rate limits, then the credentials.
+     * Every attempt counts against the client IP and against the email, whether or not an
+     * account has it, so neither a 401 nor a 429 tells which emails are registered. The email's
+     * slot is taken before the password is checked (one atomic increment), so a burst of
+     * parallel guesses cannot all pass a not-yet-updated counter; a successful sign-in clears
+     * it, so what remains counted are the failures.
+     */
+    async signIn (attempt: SignInAttempt): Promise<IssuedTokens> {
+      const email = normalizeEmail(attempt.email)
+      const client: ClientInfo = { ip: attempt.ip, userAgent: attempt.userAgent, clientId: attempt.clientId }
+      try {
+        await rateLimits.signinPerIp.hit(attempt.ip ?? '')
+        await rateLimits.signinPerAccount.hit(email)
+      } catch (error) {
+        // Recorded once per locked key and window: a flood of refused attempts must not turn
+        // into a flood of writes. No user id: the lockout answers alike for any email.
+        if (isRateLimited(error) && error.firstInWindow) await audit(AuditEvents.signinLockedOut, null, client, { email })
+        throw error
+      }
       let user: UserRow
       try {
-        user = await service.authenticate(email, password, client)
+        user = await service.authenticate(email, attempt.password, client)
       } catch (error) {
         if (error instanceof AppError) signinAttempts.inc({ outcome: error.code })
         throw error
       }
       const tokens = await startSession(db, toUser(user), client)
       signinAttempts.inc({ outcome: 'success' })
+      // Outside a transaction, like the failures: the hot path stays one insert, and an audit
+      // outage must not turn every sign-in into a 500.
       await audit(AuditEvents.signinSuccess, user.id, client)
+      await rateLimits.signinPerAccount.reset(email)
       return tokens
     },
 
@@ -243,8 +273,8 @@ export function createAuthService (deps: AuthServiceDeps) {
         // session (a guess by someone who knows its id) is just invalid and revokes nothing.
         const reused = session?.previous_refresh_token_hash != null && constantTimeEqual(session.previous_refresh_token_hash, presentedHash)
         if (session && session.revoked_at === null && reused) {
-          await revokeSession(db, session.id, now.toISOString())
-          await liveness.forgetSession(session.id)
+          // A revocation stands even if its audit write fails, so the event follows it.
+          await sessions.revokeSession(session.id)
           await audit(AuditEvents.refreshReuseDetected, session.user_id, client, { session_id: session.id })
         }
         throw Errors.invalidRefreshToken()
@@ -256,15 +286,13 @@ export function createAuthService (deps: AuthServiceDeps) {
     },
 
     async logout (sessionId: string, context?: { userId: string, client: ClientInfo }): Promise<void> {
-      await revokeSession(db, sessionId, clock.now().toISOString())
-      await liveness.forgetSession(sessionId)
+      // A revocation stands even if its audit write fails, so the event follows it.
+      await sessions.revokeSession(sessionId)
       if (context) await audit(AuditEvents.logout, context.userId, context.client, { session_id: sessionId })
     },
 
     async logoutAll (userId: string, client?: ClientInfo): Promise<void> {
-      await revokeAll(db, userId)
-      await liveness.forgetUser(userId)
-      await audit(AuditEvents.logoutAll, userId, client)
+      await sessions.revokeUserSessions(userId, (trx) => audit(AuditEvents.logoutAll, userId, client, undefined, trx))
     },
 
     async updateProfile (userId: string, patch: { name?: string | null | undefined, username?: string | undefined }): Promise<UserDto> {
@@ -279,14 +307,14 @@ export function createAuthService (deps: AuthServiceDeps) {
         if (!row) throw Errors.invalidToken()
         return toUser(row)
       }
-      let row: UserRow | undefined
-      try {
-        row = await updateUser(db, userId, { ...values, updated_at: clock.now().toISOString() })
-      } catch (error) {
-        conflict(error)
-      }
+      const row = await sessions.changeUser(userId, async (trx) => {
+        try {
+          return await updateUser(trx, userId, { ...values, updated_at: clock.now().toISOString() })
+        } catch (error) {
+          conflict(error)
+        }
+      })
       if (!row) throw Errors.invalidToken()
-      await liveness.forgetUser(userId)
       return toUser(row)
     },
 
@@ -295,19 +323,18 @@ export function createAuthService (deps: AuthServiceDeps) {
       const user = await findUserById(db, userId)
       if (!user) throw Errors.invalidToken()
       if (!(await hasher.verify(user.password_hash, oldPassword))) {
+        // A refusal writes nothing else: no transaction to join.
         await audit(AuditEvents.passwordChanged, userId, client, { outcome: 'incorrect_password' })
         throw Errors.incorrectPassword()
       }
       assertPasswordAcceptable('new_password', newPassword, { email: user.email, username: user.username })
       const hash = await hasher.hash(newPassword)
       const now = clock.now().toISOString()
-      await db.transaction().execute(async (trx) => {
+      await sessions.revokeUserSessions(userId, async (trx) => {
         const updated = await updateUser(trx, userId, { password_hash: hash, password_changed_at: now, updated_at: now })
-        await revokeAll(trx, userId)
         await afterPasswordChange(trx, { config, clock }, updated ?? user)
+        await audit(AuditEvents.passwordChanged, userId, client, { outcome: 'changed' }, trx)
       })
-      await liveness.forgetUser(userId)
-      await audit(AuditEvents.passwordChanged, userId, client, { outcome: 'changed' })
     },
 
     async listSessions (userId: string, currentSessionId: string): Promise<SessionView[]> {
@@ -327,8 +354,8 @@ export function createAuthService (deps: AuthServiceDeps) {
     async deleteSession (userId: string, sessionId: string, client?: ClientInfo): Promise<void> {
       const session = await findSession(db, sessionId)
       if (!session || session.user_id !== userId || session.revoked_at !== null) throw Errors.notFound('Session not found')
-      await revokeSession(db, sessionId, clock.now().toISOString())
-      await liveness.forgetSession(sessionId)
+      // A revocation stands even if its audit write fails, so the event follows it.
+      await sessions.revokeSession(sessionId)
       await audit(AuditEvents.sessionRevoked, userId, client, { session_id: sessionId })
     }
   }

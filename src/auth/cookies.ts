@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify'
 import type { Config } from '../config/index.js'
-import { ACCESS_COOKIE, REFRESH_COOKIE } from '../http/authenticate.js'
+import { ACCESS_COOKIE, REFRESH_COOKIE } from '../sessions/authenticate.js'
 
 export const REFRESH_COOKIE_PATH = '/api/v1/auth'
 

@@ -1,3 +1,4 @@
+import type { FastifyPluginAsync } from 'fastify'
 import type { Config } from '../config/index.js'
 
 /**
@@ -18,4 +19,15 @@ export function authorizationServerMetadata (config: Config): Record<string, unk
     token_endpoint_auth_methods_supported: ['none'],
     service_documentation: `${base}/docs`
   }
+}
+
+/** GET /.well-known/oauth-authorization-server (RFC 8414). */
+export const oauthMetadataRoutes: FastifyPluginAsync<{ config: Config }> = async (app, { config }) => {
+  const metadata = authorizationServerMetadata(config)
+  app.get('/.well-known/oauth-authorization-server', {
+    schema: { tags: ['operations'], summary: 'OAuth 2.0 authorization server metadata (RFC 8414)', operationId: 'oauthAuthorizationServerMetadata' }
+  }, async (_request, reply) => {
+    reply.header('cache-control', 'public, max-age=3600')
+    return metadata
+  })
 }

@@ -8,14 +8,15 @@
  * except repairing the primary admin (set its password, activate, promote).
  */
 import { parseArgs } from 'node:util'
-import { createArgon2Hasher } from '../auth/password-hasher.js'
+import { createArgon2Hasher } from '../passwords/password-hasher.js'
 import { type Config, ConfigError, loadConfig } from '../config/index.js'
 import { createDb, type DatabaseHandle } from '../db/create-db.js'
 import { migrateDown, migrateToLatest } from '../db/migrate.js'
-import { AppError } from '../http/errors.js'
+import { AppError, Errors } from '../http/errors.js'
 import { systemClock } from '../lib/clock.js'
 import { createSessionLiveness } from '../sessions/session-liveness.js'
 import { createRevocationPublisher, revocationChannel } from '../sessions/redis-session-liveness.js'
+import { createSessionRevocation } from '../sessions/session-revocation.js'
 import { createRedis } from '../kv/redis.js'
 import { createValidatorCompiler } from '../http/validation.js'
 import { CreateUserBody, type UserDto } from '../users/users.schemas.js'
@@ -95,7 +96,7 @@ function assertValidNewUser (input: Record<string, unknown>): void {
   const validate = createValidatorCompiler()({ schema: CreateUserBody, httpPart: 'body', method: 'POST', url: '/api/v1/users' }) as ((data: unknown) => boolean) & { errors?: Array<{ instancePath: string, message?: string }> | null }
   if (validate(input)) return
   const errors = (validate.errors ?? []).map((e) => ({ field: e.instancePath.replace(/^\//, '') || 'input', message: e.message ?? 'is invalid' }))
-  throw new AppError(422, 'validation_error', 'Request validation failed', { errors })
+  throw Errors.validation(errors)
 }
 
 function oneTarget (positionals: string[], command: string): string {
@@ -138,7 +139,7 @@ async function run (command: string, positionals: string[], options: Options, co
       process.stderr.write('Warning: could not reach Redis to tell running servers; their session caches expire within SESSION_CACHE_TTL_MS\n')
     })
     : local
-  const users = createUsersService({ db, config, clock, hasher, liveness })
+  const users = createUsersService({ db, config, clock, hasher, sessions: createSessionRevocation({ db, clock, liveness }) })
   try {
     await runCommand(command, positionals, options, users)
   } finally {

@@ -4,7 +4,7 @@ import SQLite from 'better-sqlite3'
 import { Kysely, SqliteDialect } from 'kysely'
 import pg from 'pg'
 import { CurrentSchemaPostgresDialect } from './current-schema-introspector.js'
-import type { Database, Db, Dialect } from './database.js'
+import type { Database, Db, Dialect } from '../database.js'
 import { withStatementCache } from './sqlite-statement-cache.js'
 
 export interface DatabaseHandle {

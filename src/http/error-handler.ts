@@ -25,18 +25,14 @@ function fromFastify (error: FastifyError): AppError | undefined {
   switch (error.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new AppError(400, 'invalid_json', 'Request body is not valid JSON')
+      return Errors.invalidJson()
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new AppError(413, 'payload_too_large', 'Request body is too large')
+      return Errors.payloadTooLarge()
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new AppError(415, 'unsupported_media_type', 'Unsupported content type')
+      return Errors.unsupportedMediaType()
   }
   const status = error.statusCode ?? 500
-  if (status >= 400 && status < 500) {
-    const code = status === 404 ? 'not_found' : status === 405 ? 'method_not_allowed' : 'bad_request'
-    // Fastify's own 4xx messages describe the request, never our internals.
-    return new AppError(status, code, error.message || 'Bad request')
-  }
+  if (status >= 400 && status < 500) return Errors.fromStatus(status, error.message)
   return undefined
 }
 
@@ -51,7 +47,7 @@ export function registerErrorHandling (app: FastifyInstance): void {
     const mapped = fromFastify(error as FastifyError)
     if (mapped) return send(reply, mapped)
     request.log.error({ err: error }, 'unhandled error')
-    return send(reply, new AppError(500, 'internal_error', 'Internal server error'))
+    return send(reply, Errors.internal())
   })
 
   app.setNotFoundHandler((request, reply) => {

@@ -5,10 +5,26 @@
 
 export interface FieldError { field: string, message: string }
 
+/**
+ * Every `code` the service answers with: a stable lower_snake_case contract, documented in
+ * OpenAPI as the enum of `ErrorResponse.code`. A new code is added here and nowhere else.
+ */
+export const ERROR_CODES = [
+  'bad_request', 'invalid_json', 'validation_error', 'weak_password', 'incorrect_password',
+  'not_authenticated', 'invalid_token', 'invalid_credentials',
+  'inactive_user', 'email_not_verified', 'forbidden', 'csrf_failed',
+  'not_found', 'user_not_found', 'method_not_allowed',
+  'email_taken', 'username_taken', 'role_exists',
+  'payload_too_large', 'unsupported_media_type', 'rate_limited',
+  'internal_error'
+] as const
+
+export type ErrorCode = typeof ERROR_CODES[number]
+
 export class AppError extends Error {
   constructor (
     readonly statusCode: number,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly options: { errors?: FieldError[], headers?: Record<string, string>, cause?: unknown } = {}
   ) {
@@ -35,10 +51,25 @@ export const Errors = {
     new AppError(422, 'weak_password', message, { errors: [{ field, message }] }),
   validation: (errors: FieldError[]) =>
     new AppError(422, 'validation_error', 'Request validation failed', { errors }),
-  rateLimited: (retryAfterSeconds: number) =>
-    new AppError(429, 'rate_limited', 'Too many requests', { headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) } }),
-  csrfFailed: () => new AppError(403, 'csrf_failed', 'Cross-site request refused')
+  roleExists: () => new AppError(409, 'role_exists', 'Role already exists'),
+  /** `firstInWindow` is true only for the refusal that crossed the limit (the lockout audit). */
+  rateLimited: (retryAfterSeconds: number, firstInWindow = false) => new RateLimitedError(retryAfterSeconds, firstInWindow),
+  csrfFailed: () => new AppError(403, 'csrf_failed', 'Cross-site request refused'),
+  invalidJson: () => new AppError(400, 'invalid_json', 'Request body is not valid JSON'),
+  payloadTooLarge: () => new AppError(413, 'payload_too_large', 'Request body is too large'),
+  unsupportedMediaType: () => new AppError(415, 'unsupported_media_type', 'Unsupported content type'),
+  /** Fastify's own 4xx (routing, headers): its message describes the request, never our internals. */
+  fromStatus: (status: number, message: string) =>
+    new AppError(status, status === 404 ? 'not_found' : status === 405 ? 'method_not_allowed' : 'bad_request', message || 'Bad request'),
+  internal: () => new AppError(500, 'internal_error', 'Internal server error')
 } as const
+
+/** 429 `rate_limited` with Retry-After (seconds, at least 1). */
+export class RateLimitedError extends AppError {
+  constructor (retryAfterSeconds: number, readonly firstInWindow: boolean) {
+    super(429, 'rate_limited', 'Too many requests', { headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) } })
+  }
+}
 
 /** Errors of the OAuth2 token endpoint, which RFC 6749 §5.2 gives a shape of its own. */
 export class OAuthError extends Error {

@@ -1,9 +1,12 @@
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import type { Config } from '../config/index.js'
 
-/** OpenAPI 3.1 generated from the route schemas, served at /openapi.json and browsable at /docs. */
+/**
+ * OpenAPI 3.1 generated from the route schemas. Registered before any route, so that it sees
+ * them all; `openApiRoutes` serves it.
+ */
 export async function registerOpenApi (app: FastifyInstance, config: Config): Promise<void> {
   await app.register(swagger, {
     openapi: {
@@ -19,6 +22,10 @@ export async function registerOpenApi (app: FastifyInstance, config: Config): Pr
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) }
   })
+}
+
+/** GET /openapi.json and the browsable docs at /docs. */
+export const openApiRoutes: FastifyPluginAsync = async (app) => {
   await app.register(swaggerUi, {
     routePrefix: '/docs',
     // Replaces the API's deny-all CSP on the docs pages only: Swagger UI loads its own

@@ -1,9 +1,11 @@
 import { Type } from '@sinclair/typebox'
+import { ERROR_CODES, type ErrorCode } from './errors.js'
 
 /** The one error body of the contract, referenced by every route's response schemas. */
 export const ErrorResponse = Type.Object({
   detail: Type.String(),
-  code: Type.String(),
+  // An enum, not a union of literals: the serializer then writes it as the string it is.
+  code: Type.Unsafe<ErrorCode>({ type: 'string', enum: [...ERROR_CODES], description: 'Stable error code; the catalogue is http/errors.ts' }),
   errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() })))
 }, { $id: 'ErrorResponse', title: 'ErrorResponse' })
 

@@ -1,4 +1,4 @@
-import type { Db } from '../db/database.js'
+import type { Db } from '../database.js'
 import { toIso } from '../lib/clock.js'
 import { findOutboxMail, listOutbox, outboxStats, requeueFailedMail } from './outbox.repository.js'
 

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Config } from '../config/index.js'
-import type { Db } from '../db/database.js'
+import type { Db } from '../database.js'
 import type { Clock } from '../lib/clock.js'
 import { newId } from '../lib/crypto.js'
 import type { Mailer } from './mailer.js'

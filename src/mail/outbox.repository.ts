@@ -1,5 +1,5 @@
 import { type ExpressionBuilder, PostgresAdapter, sql } from 'kysely'
-import type { Database, Db } from '../db/database.js'
+import type { Database, Db } from '../database.js'
 import type { OutboxRow, OutboxStatus } from './outbox.table.js'
 import type { RenderedMail } from './templates/templates.js'
 

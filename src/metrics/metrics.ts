@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 
 /**
@@ -64,7 +64,8 @@ type Observer = ReturnType<typeof httpRequestDuration.labels>
  * (`/api/v1/auth/sessions/:id`), never the raw URL: ids and query strings would make the
  * series unbounded. The per-label child is cached, so the hot path costs a map look-up.
  */
-export function registerHttpMetrics (app: FastifyInstance): void {
+/** Observes every response's latency by route and status (a global hook: register at the root). */
+export function observeHttpMetrics (app: FastifyInstance): void {
   const observers = new Map<string, Observer>()
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched'
@@ -77,6 +78,10 @@ export function registerHttpMetrics (app: FastifyInstance): void {
     }
     observer.observe(reply.elapsedTime / 1000)
   })
+}
+
+/** GET /metrics: the Prometheus text of every metric above. */
+export const metricsRoutes: FastifyPluginAsync = async (app) => {
   app.get('/metrics', {
     logLevel: 'warn',
     schema: { tags: ['operations'], summary: 'Prometheus metrics', operationId: 'metrics' }

@@ -1,24 +1,24 @@
 import { type AuditLog, AuditEvents } from '../audit/audit.service.js'
-import type { ClientInfo } from '../auth/auth.service.js'
-import type { PasswordHasher } from '../auth/password-hasher.js'
-import { passwordProblem } from '../auth/password-policy.js'
+import type { ClientInfo } from '../lib/client-info.js'
+import type { PasswordHasher } from '../passwords/password-hasher.js'
+import { passwordProblem } from '../passwords/password-policy.js'
 import type { Config } from '../config/index.js'
-import type { Db } from '../db/database.js'
+import type { Db } from '../database.js'
 import { Errors } from '../http/errors.js'
 import { type Clock, toDate } from '../lib/clock.js'
 import { sha256 } from '../lib/crypto.js'
 import type { DeferredRenderer } from '../mail/outbox-sender.js'
 import { templates } from '../mail/templates/templates.js'
-import type { SessionLiveness } from '../sessions/session-liveness.js'
-import { revokeUserSessions } from '../sessions/sessions.repository.js'
-import { normalizeEmail, toUser } from '../users/users.mapper.js'
+import type { SessionRevocation } from '../sessions/session-revocation.js'
+import { toUser } from '../users/users.mapper.js'
+import { normalizeEmail } from '../lib/email.js'
 import { findUserByEmail, findUserById, updateUser } from '../users/users.repository.js'
 import type { UserDto } from '../users/users.schemas.js'
-import { consumeToken, findUsableToken, voidTokens } from './one-time-tokens.repository.js'
+import { consumeToken, findUsableToken, voidTokens } from '../tokens/one-time-tokens.repository.js'
 import {
   afterPasswordChange, enqueueEmailVerifiedMail, enqueuePasswordResetRequest, enqueueWelcomeMail,
   issueOneTimeToken, linkTo
-} from './recovery-mail.js'
+} from '../mail/account-mail.js'
 
 export interface RecoveryServiceDeps {
   db: Db
@@ -27,7 +27,8 @@ export interface RecoveryServiceDeps {
   config: Config
   clock: Clock
   hasher: PasswordHasher
-  liveness: SessionLiveness
+  /** The one way to revoke sessions (database, then every cache). */
+  sessions: SessionRevocation
 }
 
 /** Tokens are base64url; anything else cannot be one of ours and costs no database work. */
@@ -36,7 +37,7 @@ const TOKEN_SHAPE = /^[A-Za-z0-9_-]{20,128}$/
 export type RecoveryService = ReturnType<typeof createRecoveryService>
 
 export function createRecoveryService (deps: RecoveryServiceDeps) {
-  const { db, config, clock, hasher, liveness, audit } = deps
+  const { db, config, clock, hasher, sessions, audit } = deps
   const limits = { minLength: config.password.minLength, maxLength: config.password.maxLength }
 
   return {
@@ -76,41 +77,43 @@ export function createRecoveryService (deps: RecoveryServiceDeps) {
       if (problem) throw Errors.weakPassword('new_password', problem)
       const hash = await hasher.hash(newPassword)
 
-      await db.transaction().execute(async (trx) => {
+      await sessions.revokeUserSessions(user.id, async (trx) => {
         const now = clock.now().toISOString()
         const spent = await consumeToken(trx, tokenHash, 'password_reset', now)
         if (!spent) throw Errors.invalidOneTimeToken()
         const current = await findUserById(trx, spent.user_id)
         // Backstop for password changes made by paths that do not void tokens themselves: a
         // link older than the current password never works.
-        if (!current || current.is_active !== 1 || toDate(current.password_changed_at) > toDate(spent.created_at)) {
+        if (!current || current.id !== user.id || current.is_active !== 1 || toDate(current.password_changed_at) > toDate(spent.created_at)) {
           throw Errors.invalidOneTimeToken()
         }
         // The link arrived by mail, which proves the address as well as a verification link does.
         const updated = await updateUser(trx, current.id, { password_hash: hash, password_changed_at: now, updated_at: now, is_verified: 1 })
-        await revokeUserSessions(trx, current.id, now)
         await afterPasswordChange(trx, { config, clock }, updated ?? current)
+        await audit?.record(AuditEvents.passwordReset, { userId: user.id, ip: client?.ip, userAgent: client?.userAgent }, trx)
       })
-      await liveness.forgetUser(user.id)
-      await audit?.record(AuditEvents.passwordReset, { userId: user.id, ip: client?.ip, userAgent: client?.userAgent })
     },
 
     /** Marks the address verified; the token only counts for the address it was sent to. */
     async verifyEmail (token: string, client?: ClientInfo): Promise<UserDto> {
       if (!TOKEN_SHAPE.test(token)) throw Errors.invalidOneTimeToken()
-      const user = await db.transaction().execute(async (trx) => {
+      const tokenHash = sha256(token)
+      // Whose token it is, first: the change goes through the sessions module, which drops the
+      // cached sessions of that user (they carry `is_verified`) after the commit.
+      const found = await findUsableToken(db, tokenHash, 'email_verification', clock.now().toISOString())
+      if (!found) throw Errors.invalidOneTimeToken()
+      const user = await sessions.changeUser(found.user_id, async (trx) => {
         const now = clock.now().toISOString()
-        const spent = await consumeToken(trx, sha256(token), 'email_verification', now)
-        if (!spent) throw Errors.invalidOneTimeToken()
+        const spent = await consumeToken(trx, tokenHash, 'email_verification', now)
+        if (!spent || spent.user_id !== found.user_id) throw Errors.invalidOneTimeToken()
         const current = await findUserById(trx, spent.user_id)
         if (!current || current.email !== spent.email) throw Errors.invalidOneTimeToken()
         if (current.is_verified === 1) return current
         const updated = await updateUser(trx, current.id, { is_verified: 1, updated_at: now })
         await enqueueEmailVerifiedMail(trx, { config, clock }, updated ?? current)
+        await audit?.record(AuditEvents.emailVerified, { userId: current.id, ip: client?.ip, userAgent: client?.userAgent }, trx)
         return updated ?? current
       })
-      await liveness.forgetUser(user.id)
-      await audit?.record(AuditEvents.emailVerified, { userId: user.id, ip: client?.ip, userAgent: client?.userAgent })
       return toUser(user)
     },
 

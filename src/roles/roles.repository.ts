@@ -1,5 +1,5 @@
-import type { Db } from '../db/database.js'
-import type { RoleRow } from '../users/users.table.js'
+import type { Db } from '../database.js'
+import type { RoleRow } from './roles.table.js'
 
 export function listRoles (db: Db): Promise<RoleRow[]> {
   return db.selectFrom('roles').selectAll().orderBy('created_at').orderBy('slug').execute()

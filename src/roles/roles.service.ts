@@ -1,14 +1,12 @@
 import { recordAuditEvent } from '../audit/audit.repository.js'
-import type { Db } from '../db/database.js'
+import type { Db } from '../database.js'
 import { uniqueViolationColumn } from '../db/errors.js'
-import { AppError } from '../http/errors.js'
+import { Errors } from '../http/errors.js'
 import type { Clock } from '../lib/clock.js'
-import type { RoleRow } from '../users/users.table.js'
-import type { Actor } from '../users/users.service.js'
+import type { RoleRow } from './roles.table.js'
+import { type Actor, AuditEvents } from '../audit/audit.service.js'
 import { insertRole, listRoles } from './roles.repository.js'
 import type { CreateRoleInput, RoleDto } from './roles.schemas.js'
-
-export const roleExists = (): AppError => new AppError(409, 'role_exists', 'Role already exists')
 
 function toRole (row: RoleRow): RoleDto {
   return { slug: row.slug, name: row.name, description: row.description }
@@ -31,10 +29,10 @@ export function createRolesService (deps: { db: Db, clock: Clock }) {
         try {
           row = await insertRole(trx, { slug: input.slug, name: input.name, description: input.description ?? null, created_at: now.toISOString() })
         } catch (error) {
-          if (uniqueViolationColumn(error) === 'slug') throw roleExists()
+          if (uniqueViolationColumn(error) === 'slug') throw Errors.roleExists()
           throw error
         }
-        await recordAuditEvent(trx, { type: 'role.create', actorId: actor.userId, ip: actor.ip, userAgent: actor.userAgent, details: { slug: row.slug }, at: now })
+        await recordAuditEvent(trx, { type: AuditEvents.adminRoleCreate, actorId: actor.userId, ip: actor.ip, userAgent: actor.userAgent, details: { slug: row.slug }, at: now })
         return toRole(row)
       })
     }

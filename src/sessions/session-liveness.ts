@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache'
-import type { Db } from '../db/database.js'
+import type { Db } from '../database.js'
 import { type Clock, toDate } from '../lib/clock.js'
 import type { UserDto } from '../users/users.schemas.js'
 import { toUser } from '../users/users.mapper.js'

@@ -1,5 +1,5 @@
 import type { Insertable } from 'kysely'
-import type { Db } from '../db/database.js'
+import type { Db } from '../database.js'
 import type { UserRow } from '../users/users.table.js'
 import type { SessionRow, SessionsTable } from './sessions.table.js'
 

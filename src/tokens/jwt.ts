@@ -2,7 +2,7 @@ import { createHmac, createSecretKey, KeyObject, sign as cryptoSign } from 'node
 import { decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, jwtVerify, type JWK } from 'jose'
 import { LRUCache } from 'lru-cache'
 import type { Config, JwtAlgorithm } from '../config/index.js'
-import type { Db } from '../db/database.js'
+import type { Db } from '../database.js'
 import { type Clock, toDate } from '../lib/clock.js'
 import { newId, randomToken, sha256 } from '../lib/crypto.js'
 import { KEY_PUBLICATION_LEAD_MS } from './key-timeline.js'

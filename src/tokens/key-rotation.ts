@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Config } from '../config/index.js'
-import type { Db } from '../db/database.js'
+import type { Db } from '../database.js'
 import { type Clock, toDate } from '../lib/clock.js'
 import type { TokenSigner } from './jwt.js'
 import { KEY_MAINTENANCE_INTERVAL_MS, retiredKeyGraceMs } from './key-timeline.js'

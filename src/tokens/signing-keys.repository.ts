@@ -1,4 +1,4 @@
-import type { Db } from '../db/database.js'
+import type { Db } from '../database.js'
 import type { SigningKeyRow } from './signing-keys.table.js'
 
 export function listSigningKeys (db: Db): Promise<SigningKeyRow[]> {

@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto'
 import { recordAuditEvent } from '../audit/audit.repository.js'
-import type { PasswordHasher } from '../auth/password-hasher.js'
-import { passwordProblem } from '../auth/password-policy.js'
+import { AuditEvents } from '../audit/audit.service.js'
+import type { PasswordHasher } from '../passwords/password-hasher.js'
+import { passwordProblem } from '../passwords/password-policy.js'
 import type { Config } from '../config/index.js'
 import { ConfigError } from '../config/index.js'
-import type { Db } from '../db/database.js'
+import type { Db } from '../database.js'
 import { uniqueViolationColumn } from '../db/errors.js'
 import type { Clock } from '../lib/clock.js'
-import { normalizeEmail } from './users.mapper.js'
+import { normalizeEmail } from '../lib/email.js'
 import { findPrimaryUser, findUserByEmail, insertUser, newUserRow, updateUser } from './users.repository.js'
 
 export type PrimaryAdminOutcome = 'created' | 'promoted' | 'exists' | 'email_in_use' | 'other_primary_exists'
@@ -46,7 +47,7 @@ export async function ensurePrimaryAdmin (deps: { db: Db, config: Config, clock:
       try {
         await db.transaction().execute(async (trx) => {
           await updateUser(trx, existing.id, { is_primary: 1, is_superuser: 1, is_active: 1, is_verified: 1, role: 'admin', updated_at: now.toISOString() })
-          await recordAuditEvent(trx, { type: 'admin.primary.promote', userId: existing.id, details: { via: 'ADMIN_EMAIL' }, at: now })
+          await recordAuditEvent(trx, { type: AuditEvents.adminPrimaryPromote, userId: existing.id, details: { via: 'ADMIN_EMAIL' }, at: now })
         })
         return 'promoted'
       } catch (error) {
@@ -62,7 +63,7 @@ export async function ensurePrimaryAdmin (deps: { db: Db, config: Config, clock:
     try {
       await db.transaction().execute(async (trx) => {
         const row = await insertUser(trx, newUserRow({ email, username, passwordHash, role: 'admin', isSuperuser: true, isVerified: true, isPrimary: true, now: now.toISOString() }))
-        await recordAuditEvent(trx, { type: 'admin.primary.create', userId: row.id, details: { via: 'ADMIN_EMAIL' }, at: now })
+        await recordAuditEvent(trx, { type: AuditEvents.adminPrimaryCreate, userId: row.id, details: { via: 'ADMIN_EMAIL' }, at: now })
       })
       return 'created'
     } catch (error) {

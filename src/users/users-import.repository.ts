@@ -1,5 +1,5 @@
 import type { Insertable } from 'kysely'
-import type { Db } from '../db/database.js'
+import type { Db } from '../database.js'
 import type { UsersTable } from './users.table.js'
 
 /**

@@ -17,7 +17,3 @@ export function toUser (row: UserRow): UserDto {
     updated_at: toIso(row.updated_at)
   }
 }
-
-export function normalizeEmail (email: string): string {
-  return email.trim().toLowerCase()
-}

@@ -1,6 +1,6 @@
 import { newId } from '../lib/crypto.js'
 import { type Insertable, PostgresAdapter, sql, type Updateable } from 'kysely'
-import type { Db } from '../db/database.js'
+import type { Db } from '../database.js'
 import type { UserRow, UsersTable } from './users.table.js'
 
 export interface NewUser {
@@ -174,11 +174,6 @@ export async function listUsers (db: Db, query: UserListQuery): Promise<{ rows: 
   const byKey = new Map(rows.map((row) => [row[pageKey], row]))
   // A row deleted between the two reads is simply left out of the page.
   return { rows: wanted.flatMap((key) => byKey.get(key) ?? []), total }
-}
-
-export function countUsers (db: Db): Promise<number> {
-  return db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('count'))
-    .executeTakeFirstOrThrow().then((r) => Number(r.count))
 }
 
 export function findPrimaryUser (db: Db): Promise<UserRow | undefined> {

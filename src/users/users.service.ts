@@ -1,26 +1,20 @@
 import { recordAuditEvent } from '../audit/audit.repository.js'
-import type { PasswordHasher } from '../auth/password-hasher.js'
-import { passwordProblem } from '../auth/password-policy.js'
+import { type Actor, AuditEvents } from '../audit/audit.service.js'
+import type { PasswordHasher } from '../passwords/password-hasher.js'
+import { passwordProblem } from '../passwords/password-policy.js'
 import type { Config } from '../config/index.js'
-import type { Db } from '../db/database.js'
+import type { Db } from '../database.js'
 import { uniqueViolationColumn } from '../db/errors.js'
 import { Errors } from '../http/errors.js'
 import type { Clock } from '../lib/clock.js'
 import { findRole } from '../roles/roles.repository.js'
-import type { SessionLiveness } from '../sessions/session-liveness.js'
-import { revokeUserSessions } from '../sessions/sessions.repository.js'
-import { normalizeEmail, toUser } from './users.mapper.js'
+import { normalizeEmail } from '../lib/email.js'
+import { toUser } from './users.mapper.js'
 import { deleteUser, findUserByEmail, findUserById, insertUser, listUsers, newUserRow, type UserListQuery, updateUser } from './users.repository.js'
 import type { UserDto } from './users.schemas.js'
 import type { UserRow, UsersTable } from './users.table.js'
 
-/** Who performs an administrative action: a superuser over HTTP, or the operator CLI. */
-export interface Actor {
-  /** The acting superuser; null for the operator CLI, which has the database itself. */
-  userId: string | null
-  ip: string | null
-  userAgent: string | null
-}
+export type { Actor }
 
 export interface CreateUserInput {
   email: string
@@ -42,7 +36,19 @@ export interface UsersServiceDeps {
   config: Config
   clock: Clock
   hasher: PasswordHasher
-  liveness: SessionLiveness
+  sessions: UserSessions
+}
+
+/**
+ * What this service needs of the sessions module, which owns revocation (its
+ * `SessionRevocation` fits). Declared here, not imported, so that users does not depend on
+ * sessions, which depends on users for the user it attaches to a session.
+ */
+export interface UserSessions {
+  /** Runs `within` and revokes every session of the user in one transaction, then clears every cache. */
+  revokeUserSessions: <T>(userId: string, within: (trx: Db) => Promise<T>) => Promise<T>
+  /** Runs `within` in a transaction, then drops the cached sessions answers that carry the user. */
+  changeUser: <T>(userId: string, within: (trx: Db) => Promise<T>) => Promise<T>
 }
 
 const unknownRole = () => Errors.validation([{ field: 'role', message: 'Unknown role' }])
@@ -53,7 +59,7 @@ const FLAGS = ['is_active', 'is_superuser', 'is_verified'] as const
 export type UsersService = ReturnType<typeof createUsersService>
 
 export function createUsersService (deps: UsersServiceDeps) {
-  const { db, config, clock, hasher, liveness } = deps
+  const { db, config, clock, hasher, sessions } = deps
   const limits = { minLength: config.password.minLength, maxLength: config.password.maxLength }
 
   function assertPasswordAcceptable (password: string, context: { email: string, username: string }): void {
@@ -132,7 +138,7 @@ export function createUsersService (deps: UsersServiceDeps) {
         }
         const user = toUser(row)
         await recordAuditEvent(trx, {
-          type: 'admin.user.create',
+          type: AuditEvents.adminUserCreate,
           actorId: actor.userId,
           userId: user.id,
           ip: actor.ip,
@@ -181,7 +187,10 @@ export function createUsersService (deps: UsersServiceDeps) {
       if (changed.length === 0) return toUser(target)
 
       const revokes = deactivates || demotes || patch.password !== undefined
-      const row = await db.transaction().execute(async (trx) => {
+      // A revoking change and the revocation commit together; either way the cached session
+      // answers (which carry the user) are dropped after the commit.
+      const inTransaction = revokes ? sessions.revokeUserSessions : sessions.changeUser
+      const row = await inTransaction(id, async (trx) => {
         if (values.role !== undefined && !(await findRole(trx, values.role))) throw unknownRole()
         let updated: UserRow | undefined
         try {
@@ -190,17 +199,14 @@ export function createUsersService (deps: UsersServiceDeps) {
           conflict(error)
         }
         if (!updated) throw Errors.userNotFound()
-        if (revokes) await revokeUserSessions(trx, id, now.toISOString())
         const facts: Record<string, unknown> = { fields: changed }
         // New values of the authorisation fields; never the password, which is only "changed".
         if (values.role !== undefined) facts.role = values.role
         for (const flag of FLAGS) if (values[flag] !== undefined) facts[flag] = values[flag] === 1
         if (actor.userId === null) facts.via = 'cli'
-        await recordAuditEvent(trx, { type: 'admin.user.update', actorId: actor.userId, userId: id, ip: actor.ip, userAgent: actor.userAgent, details: facts, at: now })
+        await recordAuditEvent(trx, { type: AuditEvents.adminUserUpdate, actorId: actor.userId, userId: id, ip: actor.ip, userAgent: actor.userAgent, details: facts, at: now })
         return updated
       })
-      // After the commit: the cached session answers must not outlive the change.
-      await liveness.forgetUser(id)
       return toUser(row)
     },
 
@@ -209,10 +215,11 @@ export function createUsersService (deps: UsersServiceDeps) {
       const target = await getRow(id)
       assertMayChange(target, actor, { disables: true })
       const now = clock.now()
-      await db.transaction().execute(async (trx) => {
+      // The sessions go with the user (foreign key cascade); the revocation clears the caches.
+      await sessions.revokeUserSessions(id, async (trx) => {
         if (!(await deleteUser(trx, id))) throw Errors.userNotFound()
         await recordAuditEvent(trx, {
-          type: 'admin.user.delete',
+          type: AuditEvents.adminUserDelete,
           actorId: actor.userId,
           userId: id,
           ip: actor.ip,
@@ -221,7 +228,6 @@ export function createUsersService (deps: UsersServiceDeps) {
           at: now
         })
       })
-      await liveness.forgetUser(id)
     }
   }
   return service

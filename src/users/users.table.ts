@@ -23,13 +23,6 @@ export interface UsersTable {
   updated_at: string | Date
 }
 
-export interface RolesTable {
-  slug: string
-  name: string
-  description: string | null
-  created_at: string | Date
-}
-
 /** Users per is_active value, kept by triggers (migration 0004) so `total` costs no scan. */
 export interface UserCountsTable {
   is_active: number
@@ -37,5 +30,4 @@ export interface UserCountsTable {
 }
 
 export type UserRow = UsersTable
-export type RoleRow = RolesTable
 export type { Generated }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { createArgon2Hasher, type PasswordHasher } from '../../src/auth/password-hasher.js'
+import { createArgon2Hasher, type PasswordHasher } from '../../src/passwords/password-hasher.js'
 import { buildTestApp, buildTestAppWithDatabase } from '../helpers/build-test-app.js'
 import { openDirectDb } from '../helpers/direct-db.js'
 import { PASSWORD, uniqueEmail, uniqueUsername } from '../helpers/factories.js'

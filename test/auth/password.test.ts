@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { createArgon2Hasher } from '../../src/auth/password-hasher.js'
-import { passwordProblem } from '../../src/auth/password-policy.js'
+import { createArgon2Hasher } from '../../src/passwords/password-hasher.js'
+import { passwordProblem } from '../../src/passwords/password-policy.js'
 
 const limits = { minLength: 8, maxLength: 128 }
 

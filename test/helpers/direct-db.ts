@@ -1,6 +1,6 @@
 import type { TestContext } from 'node:test'
 import { createDb } from '../../src/db/create-db.js'
-import type { Db } from '../../src/db/database.js'
+import type { Db } from '../../src/database.js'
 
 /**
  * A second connection to a test app's database, for arranging state the API cannot (e.g.

@@ -34,7 +34,7 @@ test('roles: seeded member and admin, created roles listed and assignable; 409 r
   assert.equal(decodeJwt(user.accessToken).role, 'support')
 
   const db = openDirectDb(t, databaseUrl)
-  const events = await db.selectFrom('audit_events').selectAll().where('type', '=', 'role.create').execute()
+  const events = await db.selectFrom('audit_events').selectAll().where('type', '=', 'admin.role.create').execute()
   assert.equal(events.length, 2)
   assert.equal(events[0]!.actor_id, admin.id)
 })

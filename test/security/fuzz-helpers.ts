@@ -1,5 +1,5 @@
 import fc from 'fast-check'
-import type { Db } from '../../src/db/database.js'
+import type { Db } from '../../src/database.js'
 
 /** Field names our endpoints read, plus the keys prototype-pollution attacks use. */
 export const INTERESTING_KEYS = [

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { loadConfig } from '../../src/config/index.js'
 import { AppError } from '../../src/http/errors.js'
-import { createAuthRateLimits, limitForgotPassword } from '../../src/http/rate-limit.js'
+import { createAuthRateLimits, limitForgotPassword } from '../../src/rate-limits/rate-limit.js'
 import { createMemoryKv } from '../../src/kv/memory-kv.js'
 
 function refusal (promise: Promise<void>): Promise<AppError | undefined> {

@@ -1,11 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import type { Authenticate } from '../http/authenticate.js'
-import { requireSuperuser } from '../http/authorize.js'
+import type { Authenticate } from '../sessions/authenticate.js'
+import { requireSuperuser } from '../sessions/authorize.js'
 import { errorResponses } from '../http/schemas.js'
-import { actorOf } from '../users/users.routes.js'
-import { CreateRoleBody, Role } from './roles.schemas.js'
-import type { RolesService } from './roles.service.js'
+import { actorOf } from './users.routes.js'
+import { CreateRoleBody, Role } from '../roles/roles.schemas.js'
+import type { RolesService } from '../roles/roles.service.js'
 
 export interface RolesRoutesOptions {
   roles: RolesService

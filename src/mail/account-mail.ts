@@ -1,12 +1,12 @@
 import type { Config } from '../config/index.js'
-import type { Db } from '../db/database.js'
+import type { Db } from '../database.js'
 import { addSeconds, type Clock } from '../lib/clock.js'
 import { newId, randomToken, sha256 } from '../lib/crypto.js'
-import { enqueueMail } from '../mail/outbox.repository.js'
-import { type RenderedMail, templates } from '../mail/templates/templates.js'
+import { enqueueMail } from './outbox.repository.js'
+import { type RenderedMail, templates } from './templates/templates.js'
 import type { UserRow } from '../users/users.table.js'
-import { insertOneTimeToken, voidTokens } from './one-time-tokens.repository.js'
-import type { OneTimeTokenPurpose } from './one-time-tokens.table.js'
+import { insertOneTimeToken, voidTokens } from '../tokens/one-time-tokens.repository.js'
+import type { OneTimeTokenPurpose } from '../tokens/one-time-tokens.table.js'
 
 /**
  * The mails of the account flows, each written to the outbox with the caller's transaction so

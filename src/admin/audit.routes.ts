@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { Authenticate } from '../http/authenticate.js'
-import { requireSuperuser } from '../http/authorize.js'
+import type { Authenticate } from '../sessions/authenticate.js'
+import { requireSuperuser } from '../sessions/authorize.js'
 import { errorResponses } from '../http/schemas.js'
-import { AuditPage, AuditQuery } from './audit.schemas.js'
-import type { AuditReader } from './audit-reader.js'
+import { AuditPage, AuditQuery } from '../audit/audit.schemas.js'
+import type { AuditReader } from '../audit/audit-reader.js'
 
 export interface AuditRoutesOptions {
   authenticate: Authenticate

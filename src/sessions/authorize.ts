@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify'
 import { authOf } from './authenticate.js'
-import { Errors } from './errors.js'
+import { Errors } from '../http/errors.js'
 
 /** preHandler for superuser-only routes; runs after `authenticate`. */
 export async function requireSuperuser (request: FastifyRequest): Promise<void> {

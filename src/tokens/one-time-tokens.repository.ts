@@ -1,4 +1,4 @@
-import type { Db } from '../db/database.js'
+import type { Db } from '../database.js'
 import type { OneTimeTokenPurpose, OneTimeTokenRow } from './one-time-tokens.table.js'
 
 export async function insertOneTimeToken (db: Db, row: OneTimeTokenRow): Promise<void> {

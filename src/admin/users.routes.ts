@@ -1,11 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { FastifyRequest } from 'fastify'
-import { type Authenticate, authOf } from '../http/authenticate.js'
-import { requireSuperuser } from '../http/authorize.js'
+import { type Authenticate, authOf } from '../sessions/authenticate.js'
+import { requireSuperuser } from '../sessions/authorize.js'
 import { errorResponses } from '../http/schemas.js'
-import { CreateUserBody, ListUsersQuery, UpdateUserBody, User, UserList, UserParams } from './users.schemas.js'
-import type { Actor, UsersService } from './users.service.js'
+import { CreateUserBody, ListUsersQuery, UpdateUserBody, User, UserList, UserParams } from '../users/users.schemas.js'
+import type { Actor, UsersService } from '../users/users.service.js'
 
 export interface UsersRoutesOptions {
   users: UsersService

@@ -3,13 +3,11 @@ import type { Config, RateRule } from '../config/index.js'
 import type { CounterHit, KeyValueStore } from '../kv/kv.js'
 import { sha256 } from '../lib/crypto.js'
 import { rateLimitHits } from '../metrics/metrics.js'
-import { AppError } from './errors.js'
+import { Errors, RateLimitedError } from '../http/errors.js'
 
-/** 429 `rate_limited`; `firstInWindow` is true only for the refusal that crossed the limit. */
-export class RateLimitedError extends AppError {
-  constructor (retryAfterSeconds: number, readonly firstInWindow: boolean) {
-    super(429, 'rate_limited', 'Too many requests', { headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) } })
-  }
+/** True for the 429 of a rate limit (the lockout audit tells it from other errors). */
+export function isRateLimited (error: unknown): error is RateLimitedError {
+  return error instanceof RateLimitedError
 }
 
 /**
@@ -47,7 +45,7 @@ function counterKey (name: string, key: string): string {
 
 export function createRateLimiter (store: KeyValueStore, name: string, rule: RateRule, enabled = true): RateLimiter {
   const windowMs = rule.windowSeconds * 1000
-  const refuse = (hit: CounterHit): never => { throw new RateLimitedError(Math.max(1, hit.ttlMs / 1000), hit.count === rule.limit + 1) }
+  const refuse = (hit: CounterHit): never => { throw Errors.rateLimited(Math.max(1, hit.ttlMs / 1000), hit.count === rule.limit + 1) }
   if (!enabled) {
     return { name, rule, hit: async () => {}, reset: async () => {} }
   }

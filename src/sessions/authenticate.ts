@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { SessionLiveness } from '../sessions/session-liveness.js'
+import type { SessionLiveness } from './session-liveness.js'
 import type { TokenSigner } from '../tokens/jwt.js'
 import type { UserDto } from '../users/users.schemas.js'
-import { Errors } from './errors.js'
+import { Errors } from '../http/errors.js'
 
 export interface RequestAuth {
   user: UserDto

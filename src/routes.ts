@@ -1,0 +1,55 @@
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import { auditRoutes } from './admin/audit.routes.js'
+import { rolesRoutes } from './admin/roles.routes.js'
+import { usersRoutes } from './admin/users.routes.js'
+import { authRoutes } from './auth/auth.routes.js'
+import { oauthMetadataRoutes } from './auth/oauth-metadata.js'
+import { healthRoutes } from './health/health.routes.js'
+import { openApiRoutes } from './http/openapi.js'
+import { metricsRoutes } from './metrics/metrics.js'
+import { recoveryRoutes } from './recovery/recovery.routes.js'
+import type { Services } from './services.js'
+import { jwksRoutes } from './tokens/jwks.routes.js'
+
+export interface RouteGroup {
+  /** Where its paths start. */
+  prefix: string
+  /** Every path it serves, relative to `prefix`, so that any endpoint is found here in one step. */
+  paths: readonly string[]
+  // The options are checked where each entry is written, against its own plugin.
+  register: (app: FastifyInstance) => Promise<unknown>
+}
+
+function group<O extends object> (prefix: string, paths: readonly string[], plugin: FastifyPluginAsync<O> | ((app: any, options: O) => Promise<void>), options: O): RouteGroup {
+  return { prefix, paths, register: async (app) => app.register(plugin as FastifyPluginAsync<O>, { prefix, ...options }) }
+}
+
+/**
+ * The route table: every endpoint of the service, in the order it is registered. Each group's
+ * plugin (its `*.routes.ts`) holds the schemas, guards (`authenticate`, superuser) and
+ * handlers of those paths.
+ */
+export function routeTable (s: Services): RouteGroup[] {
+  const { authenticate } = s
+  return [
+    group('', ['GET /healthz', 'GET /readyz'], healthRoutes, { readinessChecks: s.readinessChecks }),
+    group('', ['GET /metrics'], metricsRoutes, {}),
+    group('', ['GET /docs', 'GET /openapi.json'], openApiRoutes, {}),
+    group('', ['GET /.well-known/jwks.json'], jwksRoutes, { signer: s.signer }),
+    group('', ['GET /.well-known/oauth-authorization-server'], oauthMetadataRoutes, { config: s.config }),
+    group('/api/v1/auth', [
+      'POST /signup', 'POST /signin', 'POST /login', 'POST /token', 'POST /refresh', 'POST /logout', 'POST /logout-all',
+      'GET /me', 'PATCH /me', 'POST /change-password', 'GET /sessions', 'DELETE /sessions/:id'
+    ], authRoutes, { config: s.config, auth: s.auth, authenticate, rateLimits: s.rateLimits }),
+    group('/api/v1/auth', [
+      'POST /forgot-password', 'POST /reset-password', 'POST /verify-email', 'POST /resend-verification'
+    ], recoveryRoutes, { recovery: s.recovery, authenticate, rateLimits: s.rateLimits }),
+    group('/api/v1/users', ['GET /', 'POST /', 'GET /:id', 'PATCH /:id', 'DELETE /:id'], usersRoutes, { users: s.users, authenticate }),
+    group('/api/v1/roles', ['GET /', 'POST /'], rolesRoutes, { roles: s.roles, authenticate }),
+    group('/api/v1/audit-events', ['GET /'], auditRoutes, { authenticate, reader: s.auditReader })
+  ]
+}
+
+export async function registerRoutes (app: FastifyInstance, table: readonly RouteGroup[]): Promise<void> {
+  for (const entry of table) await entry.register(app)
+}

@@ -1,0 +1,145 @@
+import type { FastifyInstance } from 'fastify'
+import { sql } from 'kysely'
+import { createAuditReader, type AuditReader } from './audit/audit-reader.js'
+import { type AuditLog, createAuditLog, scheduleAuditRetention } from './audit/audit.service.js'
+import { type AuthService, createAuthService } from './auth/auth.service.js'
+import type { Config } from './config/index.js'
+import { createDb, type DatabaseHandle } from './db/create-db.js'
+import { migrateToLatest } from './db/migrate.js'
+import type { KeyValueStore } from './kv/kv.js'
+import { createMemoryKv } from './kv/memory-kv.js'
+import { createRedisKv } from './kv/redis-kv.js'
+import { createRedis } from './kv/redis.js'
+import type { Clock } from './lib/clock.js'
+import { createLogMailer } from './mail/log-mailer.js'
+import { createOutboxSender } from './mail/outbox-sender.js'
+import { outboxStats } from './mail/outbox.repository.js'
+import { createSmtpMailer } from './mail/smtp-mailer.js'
+import { registerOutboxDepth } from './metrics/metrics.js'
+import type { PasswordHasher } from './passwords/password-hasher.js'
+import { preloadPasswordPolicy } from './passwords/password-policy.js'
+import { type AuthRateLimits, createAuthRateLimits, withFallback } from './rate-limits/rate-limit.js'
+import { createRecoveryService, type RecoveryService } from './recovery/recovery.service.js'
+import { createRolesService, type RolesService } from './roles/roles.service.js'
+import { type Authenticate, createAuthenticate } from './sessions/authenticate.js'
+import { createRedisSessionLiveness, revocationChannel } from './sessions/redis-session-liveness.js'
+import { createSessionLiveness, type SessionLiveness } from './sessions/session-liveness.js'
+import { createSessionRevocation, type SessionRevocation } from './sessions/session-revocation.js'
+import { createTokenSigner, type TokenSigner } from './tokens/jwt.js'
+import { scheduleKeyMaintenance } from './tokens/key-rotation.js'
+import { deleteDeadTokens } from './tokens/one-time-tokens.repository.js'
+import { ensurePrimaryAdmin } from './users/primary-admin.js'
+import { createUsersService, type UsersService } from './users/users.service.js'
+
+/** Everything the routes are built from; made once per app by `buildServices`. */
+export interface Services {
+  config: Config
+  authenticate: Authenticate
+  auth: AuthService
+  recovery: RecoveryService
+  users: UsersService
+  roles: RolesService
+  sessions: SessionRevocation
+  rateLimits: AuthRateLimits
+  audit: AuditLog
+  auditReader: AuditReader
+  signer: TokenSigner
+  /** Each resolves when its dependency answers (GET /readyz). */
+  readinessChecks: Record<string, () => Promise<unknown>>
+}
+
+/**
+ * Opens and migrates the database, connects Redis, builds every service once and ties each
+ * background job and connection to the app's close. The order is the boot order.
+ */
+export async function buildServices (app: FastifyInstance, config: Config, deps: { clock: Clock, hasher: PasswordHasher }): Promise<Services> {
+  const { clock, hasher } = deps
+  const database: DatabaseHandle = createDb(config.databaseUrl)
+  app.addHook('onClose', async () => { await database.close() })
+  await migrateToLatest(database.db)
+  const { db } = database
+  const redis = config.redisUrl ? createRedis(config.redisUrl) : undefined
+  if (redis) {
+    redis.on('error', (error) => app.log.warn({ err: error }, 'redis error'))
+    app.addHook('onClose', async () => { await redis.quit().catch(() => redis.disconnect()) })
+  }
+
+  const localKv = createMemoryKv({ clock })
+  const kv: KeyValueStore = redis ? withFallback(createRedisKv(redis, config.redisKeyPrefix), localKv, app.log) : localKv
+  app.addHook('onClose', async () => { await kv.close() })
+  const rateLimits = createAuthRateLimits(config, kv)
+  if (!config.rateLimits) app.log.warn('RATE_LIMITS=off: sign-in, sign-up and recovery are not rate limited; use this for load tests only')
+
+  preloadPasswordPolicy()
+  // Computes the decoy hash now, so the first sign-in of an unknown email is not the slow one.
+  await hasher.verifyDummy('warm-up')
+  const signer = await createTokenSigner({ db, config, clock })
+  const stopKeyMaintenance = scheduleKeyMaintenance({ db, config, clock, signer, log: app.log })
+  app.addHook('onClose', async () => { stopKeyMaintenance() })
+
+  const localLiveness = createSessionLiveness({ db, clock, ttlMs: config.sessionCacheTtlMs, externalChangeCounter: database.externalChangeCounter })
+  let liveness: SessionLiveness = localLiveness
+  let revocationChannelUp: (() => boolean) | undefined
+  if (redis && config.redisUrl) {
+    // Revocations reach every instance through pub/sub on a connection of its own.
+    const shared = createRedisSessionLiveness({
+      local: localLiveness,
+      publisher: redis,
+      subscriber: createRedis(config.redisUrl),
+      channel: revocationChannel(config.redisKeyPrefix),
+      log: app.log
+    })
+    app.addHook('onClose', async () => { await shared.close() })
+    liveness = shared
+    revocationChannelUp = shared.trusted
+  }
+  const sessions = createSessionRevocation({ db, clock, liveness })
+  const authenticate = createAuthenticate({ signer, liveness })
+
+  const audit = createAuditLog({ db, clock, log: app.log, retentionDays: config.audit.retentionDays })
+  const auditRetention = scheduleAuditRetention(audit, app.log)
+  app.addHook('onClose', async () => { auditRetention.stop() })
+  await auditRetention.firstRun
+
+  const auth = createAuthService({ db, config, clock, hasher, signer, liveness, sessions, rateLimits, audit })
+  const users = createUsersService({ db, config, clock, hasher, sessions })
+  const roles = createRolesService({ db, clock })
+  // A refused ADMIN_PASSWORD stops start-up; close what is open so the process can exit.
+  const primaryAdmin = await ensurePrimaryAdmin({ db, config, clock, hasher })
+    .catch(async (error: unknown) => { await app.close(); throw error })
+  if (primaryAdmin === 'email_in_use') app.log.warn('ADMIN_EMAIL belongs to an account whose password is not ADMIN_PASSWORD: primary admin not created')
+  if (primaryAdmin === 'other_primary_exists') app.log.warn('a primary admin with another email exists: ADMIN_EMAIL ignored')
+  if (primaryAdmin === 'created' || primaryAdmin === 'promoted') app.log.info(`primary admin ${primaryAdmin}`)
+  const recovery = createRecoveryService({ db, config, clock, hasher, sessions, audit })
+
+  const mailer = config.mail.smtpUrl
+    ? createSmtpMailer({ url: config.mail.smtpUrl, from: config.mail.from })
+    : createLogMailer(app.log.child({ component: 'mail' }))
+  const outboxSender = createOutboxSender({
+    db,
+    mailer,
+    log: app.log.child({ component: 'outbox' }),
+    clock,
+    config: config.mail.outbox,
+    renderers: { password_reset: recovery.renderPasswordReset },
+    housekeeping: [(before) => deleteDeadTokens(db, before)]
+  })
+  app.addHook('onReady', async () => { outboxSender.start() })
+  // Read only when /metrics is scraped.
+  const stopOutboxDepth = registerOutboxDepth(async () => (await outboxStats(db, clock.now())).pending)
+  app.addHook('onClose', async () => { stopOutboxDepth() })
+  app.addHook('onClose', async () => {
+    await outboxSender.stop()
+    await mailer.close()
+  })
+
+  const readinessChecks: Services['readinessChecks'] = {
+    database: () => sql`select 1`.execute(db),
+    ...(redis ? { redis: () => redis.ping() } : {}),
+    // Still serving while it is down (from the database), but no longer at full speed.
+    ...(revocationChannelUp
+      ? { revocations: async () => { if (!revocationChannelUp()) throw new Error('revocation channel not subscribed') } }
+      : {})
+  }
+  return { config, authenticate, auth, recovery, users, roles, sessions, rateLimits, audit, auditReader: createAuditReader(db), signer, readinessChecks }
+}
