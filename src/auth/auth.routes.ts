@@ -5,7 +5,7 @@ import type { Config } from '../config/index.js'
 import { type Authenticate, authOf, REFRESH_COOKIE } from '../sessions/authenticate.js'
 import { AppError, OAuthError } from '../http/errors.js'
 import type { AuthRateLimits } from '../rate-limits/rate-limit.js'
-import { errorResponses, MessageResponse } from '../http/schemas.js'
+import { AUTHENTICATED, described, errorResponses, MessageResponse, noContent } from '../http/schemas.js'
 import { User } from '../users/users.schemas.js'
 import type { AuthService, ClientInfo, IssuedTokens } from './auth.service.js'
 import {
@@ -52,7 +52,11 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       summary: 'Create an account and sign in',
       operationId: 'signUp',
       body: SignupBody,
-      response: { 201: TokenResponse, 202: MessageResponse, ...errorResponses(409, 422, 429) }
+      response: {
+        201: described(TokenResponse, 'Account created and signed in; the auth cookies are set'),
+        202: described(MessageResponse, 'With SIGNUP_ENUMERATION_SAFE: check your email (no tokens, no cookies)'),
+        ...errorResponses('email_taken', 'username_taken', 'weak_password', 'rate_limited')
+      }
     }
   }, async (request, reply) => {
     await rateLimits.signupPerIp.hit(request.ip)
@@ -73,7 +77,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       summary: 'Sign in with email and password',
       operationId: 'signIn',
       body: SigninBody,
-      response: { 200: TokenResponse, ...errorResponses(401, 403, 422, 429) }
+      response: { 200: described(TokenResponse, 'Signed in; the auth cookies are set'), ...errorResponses('invalid_credentials', 'inactive_user', 'email_not_verified', 'rate_limited') }
     }
   }, async (request, reply) => {
     const tokens = await signIn(request, request.body.email, request.body.password)
@@ -90,7 +94,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       operationId: 'logIn',
       consumes: ['application/x-www-form-urlencoded'],
       body: LoginForm,
-      response: { 204: Type.Null(), ...errorResponses(401, 403, 422, 429) }
+      response: { 204: noContent('Signed in; the auth cookies are set'), ...errorResponses('invalid_credentials', 'inactive_user', 'email_not_verified', 'rate_limited') }
     }
   }, async (request, reply) => {
     const tokens = await signIn(request, request.body.username, request.body.password)
@@ -107,7 +111,12 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       operationId: 'token',
       consumes: ['application/x-www-form-urlencoded'],
       body: TokenForm,
-      response: { 200: OAuthTokenResponse, 400: OAuthErrorResponse, 401: OAuthErrorResponse }
+      response: {
+        200: described(OAuthTokenResponse, 'Tokens issued (RFC 6749 §5.1)'),
+        400: described(OAuthErrorResponse, '`invalid_request`, `invalid_grant` (wrong credentials, inactive account, bad or reused refresh token, another client\'s refresh token) or `unsupported_grant_type` (RFC 6749 §5.2)'),
+        401: described(OAuthErrorResponse, '`invalid_client`: a client secret was sent; authd serves public clients only'),
+        ...errorResponses('rate_limited')
+      }
     },
     // RFC 6749 §5.2 fixes this endpoint's error shape: a schema failure is `invalid_request`.
     attachValidation: true,
@@ -145,13 +154,17 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
 
   app.post('/refresh', {
     // Cookie clients usually send no body at all.
-    preValidation: async (request) => { request.body ??= {} },
+    config: { optionalBody: true },
     schema: {
       tags,
       summary: 'Rotate the refresh token (cookie → 204 with new cookies, body → 200)',
       operationId: 'refresh',
       body: RefreshBody,
-      response: { 200: TokenResponse, 204: Type.Null(), ...errorResponses(401, 422) }
+      response: {
+        200: described(TokenResponse, 'The refresh token came in the body: the new tokens'),
+        204: noContent('The refresh token came from the cookie: new cookies are set'),
+        ...errorResponses('invalid_token')
+      }
     }
   }, async (request, reply) => {
     const fromBody = request.body.refresh_token
@@ -165,7 +178,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
 
   app.post('/logout', {
     onRequest: authenticate,
-    schema: { tags, summary: 'End this session', operationId: 'logOut', security: [{ bearer: [] }], response: { 204: Type.Null(), ...errorResponses(401) } }
+    schema: { tags, summary: 'End this session', operationId: 'logOut', security: AUTHENTICATED, response: { 204: noContent('This session is revoked and the cookies are cleared') } }
   }, async (request, reply) => {
     await auth.logout(authOf(request).sessionId, { userId: authOf(request).user.id, client: clientOf(request) })
     clearAuthCookies(reply, config)
@@ -174,7 +187,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
 
   app.post('/logout-all', {
     onRequest: authenticate,
-    schema: { tags, summary: 'End every session of this user', operationId: 'logOutAll', security: [{ bearer: [] }], response: { 204: Type.Null(), ...errorResponses(401) } }
+    schema: { tags, summary: 'End every session of this user', operationId: 'logOutAll', security: AUTHENTICATED, response: { 204: noContent('Every session of the user is revoked and the cookies are cleared') } }
   }, async (request, reply) => {
     await auth.logoutAll(authOf(request).user.id, clientOf(request))
     clearAuthCookies(reply, config)
@@ -183,7 +196,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
 
   app.get('/me', {
     onRequest: authenticate,
-    schema: { tags, summary: 'The signed-in user', operationId: 'getMe', security: [{ bearer: [] }], response: { 200: User, ...errorResponses(401, 403) } }
+    schema: { tags, summary: 'The signed-in user', operationId: 'getMe', security: AUTHENTICATED, response: { 200: described(User, 'The signed-in user') } }
   }, async (request) => authOf(request).user)
 
   app.patch('/me', {
@@ -192,9 +205,9 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       tags,
       summary: 'Update name or username',
       operationId: 'updateMe',
-      security: [{ bearer: [] }],
+      security: AUTHENTICATED,
       body: UpdateMeBody,
-      response: { 200: User, ...errorResponses(401, 403, 409, 422) }
+      response: { 200: described(User, 'The updated user'), ...errorResponses('username_taken') }
     }
   }, async (request) => auth.updateProfile(authOf(request).user.id, request.body))
 
@@ -204,9 +217,9 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       tags,
       summary: 'Change the password (ends every session)',
       operationId: 'changePassword',
-      security: [{ bearer: [] }],
+      security: AUTHENTICATED,
       body: ChangePasswordBody,
-      response: { 200: MessageResponse, ...errorResponses(400, 401, 403, 422, 429) }
+      response: { 200: described(MessageResponse, 'Password changed; every session is revoked and the cookies are cleared'), ...errorResponses('incorrect_password', 'weak_password', 'rate_limited') }
     }
   }, async (request, reply) => {
     await auth.changePassword(authOf(request).user.id, request.body.old_password, request.body.new_password, clientOf(request))
@@ -216,7 +229,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
 
   app.get('/sessions', {
     onRequest: authenticate,
-    schema: { tags, summary: 'Live sessions of this user', operationId: 'listSessions', security: [{ bearer: [] }], response: { 200: Type.Array(SessionItem), ...errorResponses(401, 403) } }
+    schema: { tags, summary: 'Live sessions of this user', operationId: 'listSessions', security: AUTHENTICATED, response: { 200: Type.Array(SessionItem, { description: 'The live sessions; `current` marks this one' }) } }
   }, async (request) => {
     const { user, sessionId } = authOf(request)
     return auth.listSessions(user.id, sessionId)
@@ -228,9 +241,9 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       tags,
       summary: 'Revoke one of this user\'s sessions',
       operationId: 'deleteSession',
-      security: [{ bearer: [] }],
+      security: AUTHENTICATED,
       params: SessionParams,
-      response: { 204: Type.Null(), ...errorResponses(401, 403, 404, 422) }
+      response: { 204: noContent('The session is revoked: its tokens are refused from now on'), ...errorResponses('not_found') }
     }
   }, async (request, reply) => {
     await auth.deleteSession(authOf(request).user.id, request.params.id, clientOf(request))

@@ -1,3 +1,4 @@
+import { Type } from '@sinclair/typebox'
 import type { FastifyPluginAsync } from 'fastify'
 import type { Config } from '../config/index.js'
 
@@ -21,11 +22,27 @@ export function authorizationServerMetadata (config: Config): Record<string, unk
   }
 }
 
+const AuthorizationServerMetadata = Type.Object({
+  issuer: Type.String({ format: 'uri' }),
+  token_endpoint: Type.String({ format: 'uri' }),
+  jwks_uri: Type.Optional(Type.String({ format: 'uri' })),
+  grant_types_supported: Type.Array(Type.String()),
+  response_types_supported: Type.Array(Type.String()),
+  token_endpoint_auth_methods_supported: Type.Array(Type.String()),
+  service_documentation: Type.String({ format: 'uri' })
+}, { title: 'AuthorizationServerMetadata' })
+
 /** GET /.well-known/oauth-authorization-server (RFC 8414). */
 export const oauthMetadataRoutes: FastifyPluginAsync<{ config: Config }> = async (app, { config }) => {
   const metadata = authorizationServerMetadata(config)
   app.get('/.well-known/oauth-authorization-server', {
-    schema: { tags: ['operations'], summary: 'OAuth 2.0 authorization server metadata (RFC 8414)', operationId: 'oauthAuthorizationServerMetadata' }
+    schema: {
+      tags: ['operations'],
+      summary: 'OAuth 2.0 authorization server metadata (RFC 8414)',
+      description: 'There is no `/.well-known/openid-configuration`: authd issues no ID tokens and has no userinfo endpoint.',
+      operationId: 'oauthAuthorizationServerMetadata',
+      response: { 200: { ...AuthorizationServerMetadata, description: 'The metadata' } }
+    }
   }, async (_request, reply) => {
     reply.header('cache-control', 'public, max-age=3600')
     return metadata

@@ -21,6 +21,36 @@ export const ERROR_CODES = [
 
 export type ErrorCode = typeof ERROR_CODES[number]
 
+/**
+ * The usual status of each code and what it means to a client: the OpenAPI document describes
+ * every error response from this table (http/openapi-conventions.ts). Typed by `ErrorCode`, so
+ * a new code cannot be added without its entry.
+ */
+export const ERROR_CATALOGUE: Record<ErrorCode, { status: number, description: string }> = {
+  bad_request: { status: 400, description: 'the request is malformed' },
+  invalid_json: { status: 400, description: 'the body is not valid JSON' },
+  incorrect_password: { status: 400, description: 'the current password is wrong' },
+  validation_error: { status: 422, description: 'a field is missing, of the wrong type or out of bounds (`errors` names each field)' },
+  weak_password: { status: 422, description: 'the password is too common, or contains the email or the username' },
+  not_authenticated: { status: 401, description: 'no access token (neither the bearer header nor the cookie)' },
+  invalid_token: { status: 401, description: 'the token is malformed, expired or revoked' },
+  invalid_credentials: { status: 401, description: 'wrong email or password (the same answer for an unknown email)' },
+  inactive_user: { status: 403, description: 'the account is deactivated' },
+  email_not_verified: { status: 403, description: 'the email address is not verified yet (enumeration-safe sign-up)' },
+  forbidden: { status: 403, description: 'superuser privileges required, or not allowed on this account' },
+  csrf_failed: { status: 403, description: 'a browser request from a foreign origin was refused (Origin, Referer or Sec-Fetch-Site)' },
+  not_found: { status: 404, description: 'no such route or resource' },
+  user_not_found: { status: 404, description: 'no such user' },
+  method_not_allowed: { status: 405, description: 'the path does not take this method' },
+  email_taken: { status: 409, description: 'the email is already registered' },
+  username_taken: { status: 409, description: 'the username is already taken' },
+  role_exists: { status: 409, description: 'a role with this slug exists' },
+  payload_too_large: { status: 413, description: 'the body is over 64 KiB' },
+  unsupported_media_type: { status: 415, description: 'the body is not of a content type this endpoint takes (JSON; forms only at /login and /token)' },
+  rate_limited: { status: 429, description: 'too many attempts: wait for `Retry-After` seconds' },
+  internal_error: { status: 500, description: 'an unexpected error, logged with the request id (`x-request-id`)' }
+}
+
 export class AppError extends Error {
   constructor (
     readonly statusCode: number,

@@ -84,7 +84,13 @@ export function observeHttpMetrics (app: FastifyInstance): void {
 export const metricsRoutes: FastifyPluginAsync = async (app) => {
   app.get('/metrics', {
     logLevel: 'warn',
-    schema: { tags: ['operations'], summary: 'Prometheus metrics', operationId: 'metrics' }
+    schema: {
+      tags: ['operations'],
+      summary: 'Prometheus metrics',
+      operationId: 'metrics',
+      produces: ['text/plain'],
+      response: { 200: { description: 'Prometheus text exposition format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } } }
+    }
   }, async (_request, reply) => {
     reply.header('content-type', metricsRegistry.contentType)
     reply.header('cache-control', 'no-store')
