@@ -3,7 +3,7 @@ import { test } from 'node:test'
 import { validate } from '@scalar/openapi-parser'
 import addFormats from 'ajv-formats'
 import { OpenAPIBackend } from 'openapi-backend'
-import { PASSWORD, uniqueEmail, uniqueUsername } from '../helpers/factories.js'
+import { PASSWORD, signUp, uniqueEmail, uniqueUsername } from '../helpers/factories.js'
 import { listeningApp } from './listening-app.js'
 
 interface Doc {
@@ -179,4 +179,29 @@ test('every response of a walk-through, errors included, matches the document', 
   assert.equal((await call('POST', `${A}/logout`, { headers: bearer })).status, 204)
   assert.equal((await call('GET', `${A}/me`, { headers: bearer })).status, 401)
   assert.ok(seen.size >= 30, `${seen.size} distinct responses checked`)
+})
+
+test('with the default PUBLIC_URL, "Try it out" from /docs at the listen address (or localhost) passes the CSRF check', async (t) => {
+  const { app, base } = await listeningApp(t)
+  const doc = await documentOf(base)
+  assert.deepEqual(doc.servers, [{ url: base }], 'the document points at the address the service listens on')
+  const docsPage = await fetch(`${base}/docs/`)
+  assert.equal(docsPage.status, 200)
+  const { email } = await signUp(app)
+  const port = new URL(base).port
+  for (const origin of [base, `http://localhost:${port}`]) {
+    // What Swagger UI's fetch sends from that page: same-origin, with its Origin.
+    const response = await fetch(`${base}/api/v1/auth/signin`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin, 'sec-fetch-site': 'same-origin' },
+      body: JSON.stringify({ email, password: PASSWORD })
+    })
+    assert.equal(response.status, 200, origin)
+  }
+  const foreign = await fetch(`${base}/api/v1/auth/signin`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: 'http://127.0.0.1:1' },
+    body: JSON.stringify({ email, password: PASSWORD })
+  })
+  assert.equal(foreign.status, 403)
 })
