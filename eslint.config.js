@@ -20,7 +20,9 @@ export default [
       '@typescript-eslint/no-floating-promises': ['error', {
         allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite'] }]
       }],
-      '@typescript-eslint/no-misused-promises': 'error'
+      '@typescript-eslint/no-misused-promises': 'error',
+      // `void promise` is how a deliberately unawaited promise is marked.
+      'no-void': ['error', { allowAsStatement: true }]
     }
   },
   {

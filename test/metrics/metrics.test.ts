@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { FastifyInstance } from 'fastify'
-import { rateLimitHits, registerOutboxDepth } from '../../src/metrics/metrics.js'
+import { registerOutboxDepth } from '../../src/metrics/metrics.js'
 import { buildTestApp } from '../helpers/build-test-app.js'
 import { bearer, signUp } from '../helpers/factories.js'
 
@@ -57,14 +57,19 @@ test('/metrics counts sign-in successes and failures by outcome, and never shows
 })
 
 test('/metrics reports rate-limit hits and the email outbox depth that other features feed it', async (t) => {
-  const app = await buildTestApp(t)
-  const before = valueOf(await scrape(app), 'authd_rate_limit_hits_total{limit="signin_ip"}')
-  rateLimitHits.inc({ limit: 'signin_ip' })
+  // The real limiter, driven over HTTP: 2 sign-ins a minute per IP, so the third is refused.
+  const app = await buildTestApp(t, { RATE_LIMITS: 'on', RATE_LIMIT_SIGNIN_PER_IP: '2/60' })
+  const series = 'authd_rate_limit_hits_total{limit="signin-ip"}'
+  const before = valueOf(await scrape(app), series)
+  const signin = () => app.inject({ method: 'POST', url: '/api/v1/auth/signin', payload: { email: 'nobody@example.com', password: 'wrong password entirely' } })
+  assert.equal((await signin()).statusCode, 401)
+  assert.equal((await signin()).statusCode, 401)
+  assert.equal((await signin()).statusCode, 429)
   let queued = 7
   const unregister = registerOutboxDepth(() => queued)
   t.after(unregister)
   let body = await scrape(app)
-  assert.equal(valueOf(body, 'authd_rate_limit_hits_total{limit="signin_ip"}') - before, 1)
+  assert.equal(valueOf(body, series) - before, 1)
   assert.equal(valueOf(body, 'authd_email_outbox_depth'), 7)
   queued = 2
   body = await scrape(app)

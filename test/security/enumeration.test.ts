@@ -23,13 +23,17 @@ test('sign-in answers an unknown email exactly like a known email with a wrong p
     { method: 'POST' as const, url: '/api/v1/auth/login', payload: `username=${encodeURIComponent(email)}&password=wrong`, headers: form },
     { method: 'POST' as const, url: '/api/v1/auth/token', payload: `grant_type=password&username=${encodeURIComponent(email)}&password=wrong`, headers: form }
   ]
+  // /signin and /login answer 401 invalid_credentials; /token answers RFC 6749's 400 invalid_grant.
+  const expectedStatus = [401, 401, 400]
   const [knownRequests, unknownRequests] = [requests(known.email), requests(unknown)]
   for (let i = 0; i < knownRequests.length; i++) {
     const a = observable(await app.inject(knownRequests[i]!))
     const b = observable(await app.inject(unknownRequests[i]!))
     assert.deepEqual(a, b, knownRequests[i]!.url)
-    assert.ok(a.status === 401 || a.status === 400)
+    assert.equal(a.status, expectedStatus[i], knownRequests[i]!.url)
   }
+  const token = await app.inject(knownRequests[2]!)
+  assert.deepEqual(token.json(), { error: 'invalid_grant', error_description: 'Invalid email or password' })
   const signin = await app.inject(knownRequests[0]!)
   assert.deepEqual(signin.json(), { detail: 'Invalid email or password', code: 'invalid_credentials' })
 })
