@@ -34,7 +34,7 @@ export function routeTable (s: Services): RouteGroup[] {
   return [
     group('', ['GET /healthz', 'GET /readyz'], healthRoutes, { readinessChecks: s.readinessChecks }),
     group('', ['GET /metrics'], metricsRoutes, {}),
-    group('', ['GET /docs', 'GET /openapi.json'], openApiRoutes, {}),
+    group('', ['GET /docs', 'GET /docs/*', 'GET /openapi.json'], openApiRoutes, {}),
     group('', ['GET /.well-known/jwks.json'], jwksRoutes, { signer: s.signer }),
     group('', ['GET /.well-known/oauth-authorization-server'], oauthMetadataRoutes, { config: s.config }),
     group('/api/v1/auth', [
@@ -50,6 +50,31 @@ export function routeTable (s: Services): RouteGroup[] {
   ]
 }
 
+/**
+ * Registers the table's groups, and refuses to start when a group serves a path its entry does
+ * not list (or lists one it does not serve), so the table stays the one place to look. An entry
+ * ending in `/*` covers every path below it (the docs UI serves its own assets).
+ */
 export async function registerRoutes (app: FastifyInstance, table: readonly RouteGroup[]): Promise<void> {
-  for (const entry of table) await entry.register(app)
+  let served: string[] = []
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) if (method !== 'HEAD') served.push(`${method} ${route.url}`)
+  })
+  for (const entry of table) {
+    served = []
+    await entry.register(app)
+    // Plugins registered with app.register run when the instance loads; load this one now.
+    await app.after()
+    const listed = entry.paths.map((path) => {
+      const [method, url = ''] = path.split(' ')
+      return `${method} ${entry.prefix}${url === '/' && entry.prefix !== '' ? '' : url}`
+    })
+    const covers = (declared: string, route: string): boolean =>
+      declared.endsWith('/*') ? route.startsWith(declared.slice(0, -1)) || route === declared.slice(0, -2) : route === declared
+    const unlisted = served.filter((route) => !listed.some((declared) => covers(declared, route)))
+    const missing = listed.filter((declared) => !declared.endsWith('/*') && !served.includes(declared))
+    if (unlisted.length > 0 || missing.length > 0) {
+      throw new Error(`route table out of date for prefix '${entry.prefix}': unlisted ${unlisted.join(', ') || 'none'}; listed but not served ${missing.join(', ') || 'none'}`)
+    }
+  }
 }
