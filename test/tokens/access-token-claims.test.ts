@@ -48,3 +48,22 @@ test('the verifier refuses an iat in the future beyond 30 s of skew, and tolerat
     assert.equal(me.statusCode, expected, `iat ${aheadSeconds} s ahead`)
   }
 })
+
+test('a token whose signature is spelled another way (the unused bits of its last character) is refused', async (t) => {
+  const app = await buildTestApp(t)
+  const user = await signUp(app)
+  const last = user.accessToken.at(-1)!
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+  // An EdDSA signature (64 bytes) leaves 4 unused bits in its last character: these 15 other
+  // characters decode to the very same bytes.
+  const index = alphabet.indexOf(last)
+  const sameBytes = [...alphabet].filter((c, i) => c !== last && (i >> 4) === (index >> 4))
+  assert.equal(sameBytes.length, 15)
+  for (const c of sameBytes) {
+    const respelled = user.accessToken.slice(0, -1) + c
+    assert.deepEqual(Buffer.from(respelled.split('.')[2]!, 'base64url'), Buffer.from(user.accessToken.split('.')[2]!, 'base64url'))
+    const response = await app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: bearer(respelled) })
+    assert.equal(response.statusCode, 401, c)
+  }
+  assert.equal((await app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: bearer(user.accessToken) })).statusCode, 200)
+})
