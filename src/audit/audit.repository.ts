@@ -14,7 +14,17 @@ export interface AuditEventInput {
 
 /** Appends one event to the security trail. Pass the transaction of the action it records. */
 export async function recordAuditEvent (db: Db, event: AuditEventInput): Promise<void> {
-  await db.insertInto('audit_events').values({
+  await db.insertInto('audit_events').values(toAuditRow(event)).execute()
+}
+
+/** Appends several events in one statement (a bulk import's batch), in the caller's transaction. */
+export async function recordAuditEvents (db: Db, events: AuditEventInput[]): Promise<void> {
+  if (events.length === 0) return
+  await db.insertInto('audit_events').values(events.map(toAuditRow)).execute()
+}
+
+function toAuditRow (event: AuditEventInput) {
+  return {
     id: newId(),
     type: event.type,
     actor_id: event.actorId ?? null,
@@ -23,5 +33,5 @@ export async function recordAuditEvent (db: Db, event: AuditEventInput): Promise
     user_agent: event.userAgent?.slice(0, 512) ?? null,
     details: event.details ? JSON.stringify(event.details) : null,
     created_at: event.at.toISOString()
-  }).execute()
+  }
 }

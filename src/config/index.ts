@@ -28,7 +28,7 @@ export interface Config {
   readonly redisKeyPrefix: string
   /**
    * A new signing key is made when the newest is this many days old (0: only by command,
-   * `npm run keys -- rotate`); retired keys are deleted once no token they signed can be valid.
+   * `npm run cli -- keys rotate`); retired keys are deleted once no token they signed can be valid.
    */
   readonly signingKeyRotationDays: number
   readonly audit: {

@@ -1,9 +1,10 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { AppError, Errors, OAuthError, type FieldError } from './errors.js'
 
-interface AjvLikeError { instancePath?: string, message?: string, keyword?: string, params?: Record<string, unknown> }
+export interface AjvLikeError { instancePath?: string, message?: string, keyword?: string, params?: Record<string, unknown> }
 
-function fieldErrors (validation: AjvLikeError[]): FieldError[] {
+/** Ajv errors as the contract's `errors[]` (also used by the operator CLI, which checks input with the same schemas). */
+export function fieldErrors (validation: AjvLikeError[]): FieldError[] {
   return validation.map((e) => {
     const path = (e.instancePath ?? '').split('/').filter(Boolean)
     if (e.keyword === 'required' && typeof e.params?.missingProperty === 'string') path.push(e.params.missingProperty)

@@ -19,14 +19,20 @@ export const ERROR_CODES = [
   'internal_error'
 ] as const
 
-export type ErrorCode = typeof ERROR_CODES[number]
+/**
+ * Codes of the operator CLI only (with `--json` it prints the same error body): never an HTTP
+ * answer, so not in the OpenAPI enum.
+ */
+export const CLI_ERROR_CODES = ['usage_error', 'config_error'] as const
+
+export type ErrorCode = typeof ERROR_CODES[number] | typeof CLI_ERROR_CODES[number]
 
 /**
  * The usual status of each code and what it means to a client: the OpenAPI document describes
  * every error response from this table (http/openapi-conventions.ts). Typed by `ErrorCode`, so
  * a new code cannot be added without its entry.
  */
-export const ERROR_CATALOGUE: Record<ErrorCode, { status: number, description: string }> = {
+export const ERROR_CATALOGUE: Record<typeof ERROR_CODES[number], { status: number, description: string }> = {
   bad_request: { status: 400, description: 'the request is malformed' },
   invalid_json: { status: 400, description: 'the body is not valid JSON' },
   incorrect_password: { status: 400, description: 'the current password is wrong' },
@@ -91,7 +97,11 @@ export const Errors = {
   /** Fastify's own 4xx (routing, headers): its message describes the request, never our internals. */
   fromStatus: (status: number, message: string) =>
     new AppError(status, status === 404 ? 'not_found' : status === 405 ? 'method_not_allowed' : 'bad_request', message || 'Bad request'),
-  internal: () => new AppError(500, 'internal_error', 'Internal server error')
+  internal: (cause?: unknown) => new AppError(500, 'internal_error', 'Internal server error', { cause }),
+  // The operator CLI's own codes (CLI_ERROR_CODES): both mean exit code 2, "nothing was done,
+  // fix the command line or the environment". Never sent over HTTP; the status only ranks them.
+  usage: (message: string) => new AppError(400, 'usage_error', message),
+  invalidConfig: (message: string) => new AppError(500, 'config_error', message)
 } as const
 
 /** 429 `rate_limited` with Retry-After (seconds, at least 1). */

@@ -1,5 +1,8 @@
 import type { RouteOptions } from 'fastify'
-import { ERROR_CATALOGUE, type ErrorCode } from './errors.js'
+import { ERROR_CATALOGUE, type ERROR_CODES } from './errors.js'
+
+/** The codes an HTTP answer can carry (the CLI's own codes never are). */
+type ErrorCode = typeof ERROR_CODES[number]
 
 /**
  * How a route is documented, so that every endpoint comes out alike in `/openapi.json`:

@@ -102,7 +102,7 @@ export function createOutboxSender (deps: OutboxSenderDeps): OutboxSender {
       const reason = describe(error)
       if (row.attempts >= config.maxAttempts) {
         // The body stays (as it did while pending) so an operator can queue the mail again
-        // (`npm run outbox -- retry <id>`); its links expire on their own.
+        // (`npm run cli -- outbox retry <id>`); its links expire on their own.
         await finishMail(db, row.id, senderId, { status: 'failed', now: clock.now().toISOString(), purgeBody: false, error: reason })
         log.error({ mailId: row.id, template: row.template, attempts: row.attempts, reason }, 'mail delivery failed for good')
         return

@@ -57,5 +57,20 @@ export const CreateUserBody = Type.Object({
 
 export const UpdateUserBody = Type.Partial(CreateUserBody)
 
+/**
+ * One user of a bulk import (operator CLI): the admin API's fields, with another system's
+ * password hash instead of a password. Which hash formats are accepted is the users service's rule.
+ */
+export const ImportUserRow = Type.Object({
+  email: Email,
+  username: Username,
+  hash: Type.String({ minLength: 1, maxLength: 1024 }),
+  name: Type.Optional(Type.Union([DisplayName, Type.Null()])),
+  role: Type.Optional(RoleSlugRef),
+  is_verified: Type.Optional(Type.Boolean())
+})
+
+export type ImportUserInput = Static<typeof ImportUserRow>
+
 // Any string: an id that is not one of ours is simply not found (404), not a validation error.
 export const UserParams = Type.Object({ id: Type.String({ maxLength: 64 }) })

@@ -1,17 +1,18 @@
-import { recordAuditEvent } from '../audit/audit.repository.js'
+import { recordAuditEvent, recordAuditEvents } from '../audit/audit.repository.js'
 import { type Actor, AuditEvents } from '../audit/audit.service.js'
-import type { PasswordHasher } from '../passwords/password-hasher.js'
+import { isSupportedHash, type PasswordHasher } from '../passwords/password-hasher.js'
 import { passwordProblem } from '../passwords/password-policy.js'
 import type { Config } from '../config/index.js'
 import type { Db } from '../database.js'
 import { uniqueViolationColumn } from '../db/errors.js'
-import { Errors } from '../http/errors.js'
+import { type AppError, Errors } from '../http/errors.js'
 import type { Clock } from '../lib/clock.js'
 import { findRole } from '../roles/roles.repository.js'
 import { normalizeEmail } from '../lib/email.js'
 import { toUser } from './users.mapper.js'
 import { deleteUser, findUserByEmail, findUserById, insertUser, listUsers, newUserRow, type UserListQuery, updateUser } from './users.repository.js'
-import type { UserDto } from './users.schemas.js'
+import { insertUsersSkippingTaken } from './users-import.repository.js'
+import type { ImportUserInput, UserDto } from './users.schemas.js'
 import type { UserRow, UsersTable } from './users.table.js'
 
 export type { Actor }
@@ -28,6 +29,9 @@ export interface CreateUserInput {
 }
 
 export type UpdateUserInput = Partial<CreateUserInput>
+
+/** The outcome of one row of an import, in the order of the rows given. */
+export type ImportOutcome = { user: UserDto, error?: undefined } | { user?: undefined, error: AppError }
 
 export interface UserPage { items: UserDto[], total: number, limit: number, offset: number }
 
@@ -147,6 +151,55 @@ export function createUsersService (deps: UsersServiceDeps) {
           at: now
         })
         return user
+      })
+    },
+
+    /**
+     * Creates a batch of users carried over from another system, with their password hashes
+     * as they are (bcrypt or argon2; upgraded to argon2id at each user's next sign-in). The
+     * rules of `create` apply except the password policy, since there is no password to check:
+     * a known role, unique email and username (a taken one refuses that row only, the rest of
+     * the batch goes in), and one `admin.user.create` audit event per user created, written in
+     * the batch's transaction. Rows must have passed the `ImportUserRow` schema.
+     */
+    async importBatch (rows: ImportUserInput[], actor: Actor): Promise<ImportOutcome[]> {
+      const now = clock.now()
+      return db.transaction().execute(async (trx) => {
+        const outcomes: Array<ImportOutcome | undefined> = rows.map(() => undefined)
+        const knownRoles = new Map<string, boolean>()
+        const candidates: Array<{ index: number, row: ReturnType<typeof newUserRow> }> = []
+        for (const [index, input] of rows.entries()) {
+          if (!isSupportedHash(input.hash)) {
+            outcomes[index] = { error: Errors.validation([{ field: 'hash', message: 'unsupported hash format (bcrypt $2a$/$2b$/$2y$ or argon2 expected)' }]) }
+            continue
+          }
+          const role = input.role ?? 'member'
+          if (!knownRoles.has(role)) knownRoles.set(role, (await findRole(trx, role)) !== undefined)
+          if (knownRoles.get(role) !== true) {
+            outcomes[index] = { error: unknownRole() }
+            continue
+          }
+          candidates.push({
+            index,
+            row: newUserRow({ email: normalizeEmail(input.email), username: input.username, name: input.name || null, passwordHash: input.hash, role, isVerified: input.is_verified === true, now: now.toISOString() })
+          })
+        }
+        const inserted = new Map((await insertUsersSkippingTaken(trx, candidates.map((c) => c.row))).map((row) => [row.id, row]))
+        for (const { index, row } of candidates) {
+          const created = inserted.get(row.id)
+          if (created) outcomes[index] = { user: toUser(created) }
+          else outcomes[index] = { error: (await findUserByEmail(trx, row.email)) ? Errors.emailTaken() : Errors.usernameTaken() }
+        }
+        await recordAuditEvents(trx, [...inserted.values()].map((row) => ({
+          type: AuditEvents.adminUserCreate,
+          actorId: actor.userId,
+          userId: row.id,
+          ip: actor.ip,
+          userAgent: actor.userAgent,
+          details: { role: row.role, is_active: row.is_active === 1, is_superuser: row.is_superuser === 1, is_verified: row.is_verified === 1, ...(actor.userId === null ? { via: 'cli' } : {}), import: true },
+          at: now
+        })))
+        return outcomes.map((outcome) => outcome ?? { error: Errors.internal() })
       })
     },
 

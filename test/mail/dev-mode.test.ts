@@ -1,21 +1,18 @@
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import { test } from 'node:test'
-import { promisify } from 'node:util'
 import { buildTestAppWithDatabase } from '../helpers/build-test-app.js'
+import { runAdminCli } from '../helpers/cli.js'
 import { openDirectDb } from '../helpers/direct-db.js'
 import { signUp } from '../helpers/factories.js'
 import { captureLog } from '../helpers/smtp-server.js'
 
 const AUTH = '/api/v1/auth'
-const run = promisify(execFile)
 
-/** The operator command, as its own process against the app's database. */
+/** `authd-admin outbox …`, the built CLI as its own process against the app's database; rejects on a non-zero exit. */
 async function outboxCommand (databaseUrl: string, ...args: string[]): Promise<string> {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/mail/outbox-cli.ts', ...args], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, SMTP_URL: '' }
-  })
-  return stdout
+  const result = await runAdminCli(['outbox', ...args], { env: { DATABASE_URL: databaseUrl } })
+  if (result.code !== 0) throw new Error(`outbox ${args.join(' ')}: exit code ${result.code}: ${result.stderr}`)
+  return result.stdout
 }
 
 test('without SMTP_URL mail goes through the outbox to the log (no link) and the operator command shows it', async (t) => {
@@ -49,6 +46,9 @@ test('without SMTP_URL mail goes through the outbox to the log (no link) and the
   assert.ok(token, 'the operator sees the link')
   assert.ok(!log.text().includes(token), 'the log never does')
   assert.ok(!log.text().includes('token='))
+  const shownJson = JSON.parse(await outboxCommand(databaseUrl, 'show', resetRow.id, '--json'))
+  assert.equal(shownJson.id, resetRow.id)
+  assert.ok(shownJson.text_body.includes(token))
 
   const reset = await app.inject({ method: 'POST', url: `${AUTH}/reset-password`, payload: { token, new_password: 'reset from the laptop 2024' } })
   assert.equal(reset.statusCode, 200)

@@ -8,6 +8,7 @@ import { maintainSigningKeys } from '../../src/tokens/key-rotation.js'
 import { createTokenSigner } from '../../src/tokens/jwt.js'
 import { KEY_PUBLICATION_LEAD_MS } from '../../src/tokens/key-timeline.js'
 import { buildTestApp, TEST_ENV } from '../helpers/build-test-app.js'
+import { runAdminCli } from '../helpers/cli.js'
 import { openDirectDb } from '../helpers/direct-db.js'
 import { bearer, signUp } from '../helpers/factories.js'
 import { createTestDatabaseUrl } from '../helpers/test-db.js'
@@ -116,7 +117,8 @@ test('keys rotate: old tokens keep verifying, new ones use the new kid, expired 
   const oldUser = await signUp(before)
   const oldKid = decodeProtectedHeader(oldUser.accessToken).kid
 
-  const rotated = await runCli('src/tokens/keys-cli.ts', ['rotate'], { DATABASE_URL: url })
+  const keys = (...args: string[]) => runAdminCli(['keys', ...args], { env: { DATABASE_URL: url } })
+  const rotated = await keys('rotate')
   assert.equal(rotated.code, 0, rotated.stderr)
   const newKid = /new signing key (\S+)/.exec(rotated.stdout)?.[1]
   assert.ok(newKid && newKid !== oldKid)
@@ -126,7 +128,7 @@ test('keys rotate: old tokens keep verifying, new ones use the new kid, expired 
   assert.equal(decodeProtectedHeader((await signUp(meanwhile)).accessToken).kid, oldKid)
   const pendingKids = (await meanwhile.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json().keys.map((k: JWK) => k.kid)
   assert.deepEqual(pendingKids.sort(), [oldKid, newKid].sort())
-  const pending = await runCli('src/tokens/keys-cli.ts', ['list'], { DATABASE_URL: url })
+  const pending = await keys('list')
   assert.match(pending.stdout, new RegExp(`${newKid} EdDSA created \\S+ pending, signs from \\S+`))
   assert.match(pending.stdout, new RegExp(`${oldKid} EdDSA created \\S+ active until \\S+`))
 
@@ -140,12 +142,18 @@ test('keys rotate: old tokens keep verifying, new ones use the new kid, expired 
   assert.deepEqual(kids.sort(), [oldKid, newKid].sort())
 
   assert.doesNotMatch(pending.stdout, /"d"/, 'no private key material is printed')
+  const listedJson = await keys('list', '--json')
+  assert.equal(listedJson.code, 0, listedJson.stderr)
+  const described = JSON.parse(listedJson.stdout).keys as Array<Record<string, unknown>>
+  // The CLI runs on the real clock: the new key is still pending there, the old one active until it activates.
+  assert.deepEqual(described.map((k) => [k.kid, k.state]).sort(), [[newKid, 'pending'], [oldKid, 'active']].sort())
+  for (const key of described) assert.deepEqual(Object.keys(key).sort(), ['activates_at', 'alg', 'created_at', 'kid', 'retired_at', 'state'], 'ids and dates only')
 
   // Not yet: tokens of the old key may still be valid.
-  assert.match((await runCli('src/tokens/keys-cli.ts', ['prune'], { DATABASE_URL: url })).stdout, /pruned: 0/)
+  assert.match((await keys('prune')).stdout, /pruned: 0/)
   // Age the retirement past the access-token lifetime (900 s) and the reload grace.
   await db.updateTable('signing_keys').set({ retired_at: new Date(Date.now() - 3600_000).toISOString() }).where('kid', '=', oldKid!).execute()
-  assert.match((await runCli('src/tokens/keys-cli.ts', ['prune'], { DATABASE_URL: url })).stdout, /pruned: 1/)
+  assert.deepEqual(JSON.parse((await keys('prune', '--json')).stdout), { pruned: 1 })
   const fresh = await buildTestApp(t, { DATABASE_URL: url }, { clock: later })
   assert.deepEqual((await fresh.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json().keys.map((k: JWK) => k.kid), [newKid])
   assert.deepEqual(await meStatus(fresh, oldUser.accessToken), [401, 'invalid_token'])
