@@ -7,6 +7,8 @@ import { oauthMetadataRoutes } from './auth/oauth-metadata.js'
 import { healthRoutes } from './health/health.routes.js'
 import { openApiRoutes } from './http/openapi.js'
 import { metricsRoutes } from './metrics/metrics.js'
+import { mfaAdminRoutes, mfaRoutes } from './mfa/mfa.routes.js'
+import { passkeysRoutes } from './mfa/passkeys.routes.js'
 import { recoveryRoutes } from './recovery/recovery.routes.js'
 import type { Services } from './services.js'
 import { jwksRoutes } from './tokens/jwks.routes.js'
@@ -33,7 +35,7 @@ export function routeTable (s: Services): RouteGroup[] {
   const { authenticate } = s
   return [
     group('', ['GET /healthz', 'GET /readyz'], healthRoutes, { readinessChecks: s.readinessChecks }),
-    group('', ['GET /metrics'], metricsRoutes, {}),
+    group('', ['GET /metrics'], metricsRoutes, { token: s.config.metricsToken }),
     group('', ['GET /docs', 'GET /docs/*', 'GET /openapi.json'], openApiRoutes, {}),
     group('', ['GET /.well-known/jwks.json'], jwksRoutes, { signer: s.signer }),
     group('', ['GET /.well-known/oauth-authorization-server'], oauthMetadataRoutes, { config: s.config }),
@@ -44,7 +46,15 @@ export function routeTable (s: Services): RouteGroup[] {
     group('/api/v1/auth', [
       'POST /forgot-password', 'POST /reset-password', 'POST /verify-email', 'POST /resend-verification'
     ], recoveryRoutes, { recovery: s.recovery, authenticate, rateLimits: s.rateLimits }),
+    group('/api/v1/auth', [
+      'POST /mfa/totp/setup', 'POST /mfa/totp/confirm', 'POST /mfa/recovery-codes', 'POST /mfa/totp/disable', 'POST /mfa/verify'
+    ], mfaRoutes, { config: s.config, mfa: s.mfa, authenticate }),
+    group('/api/v1/auth', [
+      'POST /passkeys/register/options', 'POST /passkeys/register', 'GET /passkeys', 'PATCH /passkeys/:id', 'DELETE /passkeys/:id',
+      'POST /passkeys/signin/options', 'POST /passkeys/signin'
+    ], passkeysRoutes, { config: s.config, passkeys: s.passkeys, authenticate }),
     group('/api/v1/users', ['GET /', 'POST /', 'GET /:id', 'PATCH /:id', 'DELETE /:id'], usersRoutes, { users: s.users, authenticate }),
+    group('/api/v1/users', ['DELETE /:id/mfa'], mfaAdminRoutes, { admin: s.mfaAdmin, authenticate }),
     group('/api/v1/roles', ['GET /', 'POST /'], rolesRoutes, { roles: s.roles, authenticate }),
     group('/api/v1/audit-events', ['GET /'], auditRoutes, { authenticate, reader: s.auditReader })
   ]
@@ -62,9 +72,8 @@ export async function registerRoutes (app: FastifyInstance, table: readonly Rout
   })
   for (const entry of table) {
     served = []
+    // Awaiting app.register loads the plugin now, so its routes are in `served` below.
     await entry.register(app)
-    // Plugins registered with app.register run when the instance loads; load this one now.
-    await app.after()
     const listed = entry.paths.map((path) => {
       const [method, url = ''] = path.split(' ')
       return `${method} ${entry.prefix}${url === '/' && entry.prefix !== '' ? '' : url}`

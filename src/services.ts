@@ -9,13 +9,14 @@ import { migrateToLatest } from './db/migrate.js'
 import type { KeyValueStore } from './kv/kv.js'
 import { createMemoryKv } from './kv/memory-kv.js'
 import { createRedisKv } from './kv/redis-kv.js'
-import { createRedis } from './kv/redis.js'
+import { checkRedis, createRedis } from './kv/redis.js'
 import type { Clock } from './lib/clock.js'
 import { createLogMailer } from './mail/log-mailer.js'
 import { createOutboxSender } from './mail/outbox-sender.js'
 import { outboxStats } from './mail/outbox.repository.js'
 import { createSmtpMailer } from './mail/smtp-mailer.js'
-import { registerOutboxDepth } from './metrics/metrics.js'
+import { registerDependencyState, registerOutboxDepth } from './metrics/metrics.js'
+import { describeError } from './lib/outage.js'
 import type { PasswordHasher } from './passwords/password-hasher.js'
 import { preloadPasswordPolicy } from './passwords/password-policy.js'
 import { type AuthRateLimits, createAuthRateLimits, withFallback } from './rate-limits/rate-limit.js'
@@ -30,6 +31,12 @@ import { scheduleKeyMaintenance } from './tokens/key-rotation.js'
 import { deleteDeadTokens } from './tokens/one-time-tokens.repository.js'
 import { ensurePrimaryAdmin } from './users/primary-admin.js'
 import { createUsersService, type UsersService } from './users/users.service.js'
+import { issueMfaChallenge } from './mfa/mfa-challenges.js'
+import { createMfaAdminService, type MfaAdminService } from './mfa/mfa-admin.service.js'
+import { deleteDeadChallenges } from './mfa/mfa.repository.js'
+import { createMfaService, type MfaService } from './mfa/mfa.service.js'
+import { deleteDeadWebauthnChallenges } from './mfa/passkeys.repository.js'
+import { createPasskeysService, type PasskeysService } from './mfa/passkeys.service.js'
 
 /** Everything the routes are built from; made once per app by `buildServices`. */
 export interface Services {
@@ -40,6 +47,9 @@ export interface Services {
   users: UsersService
   roles: RolesService
   sessions: SessionRevocation
+  mfa: MfaService
+  mfaAdmin: MfaAdminService
+  passkeys: PasskeysService
   rateLimits: AuthRateLimits
   audit: AuditLog
   auditReader: AuditReader
@@ -54,8 +64,15 @@ export interface Services {
  */
 export async function buildServices (app: FastifyInstance, config: Config, deps: { clock: Clock, hasher: PasswordHasher }): Promise<Services> {
   const { clock, hasher } = deps
-  const database: DatabaseHandle = createDb(config.databaseUrl)
+  const database: DatabaseHandle = createDb(config.databaseUrl, {
+    timeouts: config.database,
+    // One line, not the driver's error object: the pool has dropped the connection and opens
+    // another on the next query; requests in between answer 503.
+    onConnectionError: (error) => app.log.warn({ error: describeError(error) }, 'database connection lost')
+  })
   app.addHook('onClose', async () => { await database.close() })
+  // Fails start-up with one line naming DATABASE_URL (and the timeout) instead of hanging.
+  await database.verify().catch(async (error: unknown) => { await app.close(); throw error })
   await migrateToLatest(database.db)
   const { db } = database
   const redis = config.redisUrl ? createRedis(config.redisUrl) : undefined
@@ -64,7 +81,7 @@ export async function buildServices (app: FastifyInstance, config: Config, deps:
     app.addHook('onClose', async () => { await redis.quit().catch(() => redis.disconnect()) })
   }
 
-  const localKv = createMemoryKv({ clock })
+  const localKv = createMemoryKv({ clock, maxKeys: config.rateLimitMemoryMaxKeys })
   const kv: KeyValueStore = redis ? withFallback(createRedisKv(redis, config.redisKeyPrefix), localKv, app.log) : localKv
   app.addHook('onClose', async () => { await kv.close() })
   const rateLimits = createAuthRateLimits(config, kv)
@@ -101,7 +118,11 @@ export async function buildServices (app: FastifyInstance, config: Config, deps:
   app.addHook('onClose', async () => { auditRetention.stop() })
   await auditRetention.firstRun
 
-  const auth = createAuthService({ db, config, clock, hasher, signer, liveness, sessions, rateLimits, audit })
+  // With two-step verification on, a right password starts the second step instead of a session.
+  const auth = createAuthService({ db, config, clock, hasher, signer, liveness, sessions, rateLimits, audit, secondStep: (user) => issueMfaChallenge(db, clock, user.id) })
+  const mfa = createMfaService({ db, config, clock, hasher, sessions, limiter: rateLimits.mfaPerAccount, audit, openSession: auth.openSession })
+  const mfaAdmin = createMfaAdminService({ db, config, clock, sessions })
+  const passkeys = createPasskeysService({ db, config, clock, limiter: rateLimits.passkeyPerIp, audit, openSession: auth.openSession })
   const users = createUsersService({ db, config, clock, hasher, sessions })
   const roles = createRolesService({ db, clock })
   // A refused ADMIN_PASSWORD stops start-up; close what is open so the process can exit.
@@ -122,12 +143,22 @@ export async function buildServices (app: FastifyInstance, config: Config, deps:
     clock,
     config: config.mail.outbox,
     renderers: { password_reset: recovery.renderPasswordReset },
-    housekeeping: [(before) => deleteDeadTokens(db, before)]
+    housekeeping: [
+      (before) => deleteDeadTokens(db, before),
+      (before) => deleteDeadChallenges(db, before),
+      (before) => deleteDeadWebauthnChallenges(db, before)
+    ]
   })
   app.addHook('onReady', async () => { outboxSender.start() })
   // Read only when /metrics is scraped.
   const stopOutboxDepth = registerOutboxDepth(async () => (await outboxStats(db, clock.now())).pending)
   app.addHook('onClose', async () => { stopOutboxDepth() })
+  const stopDependencyState = registerDependencyState({
+    databasePool: database.poolState,
+    redisUp: redis ? () => (redis.status === 'ready' ? 1 : 0) : undefined,
+    hashQueue: hasher.queueState
+  })
+  app.addHook('onClose', async () => { stopDependencyState() })
   app.addHook('onClose', async () => {
     await outboxSender.stop()
     await mailer.close()
@@ -135,11 +166,11 @@ export async function buildServices (app: FastifyInstance, config: Config, deps:
 
   const readinessChecks: Services['readinessChecks'] = {
     database: () => sql`select 1`.execute(db),
-    ...(redis ? { redis: () => redis.ping() } : {}),
+    ...(redis ? { redis: () => checkRedis(redis) } : {}),
     // Still serving while it is down (from the database), but no longer at full speed.
     ...(revocationChannelUp
       ? { revocations: async () => { if (!revocationChannelUp()) throw new Error('revocation channel not subscribed') } }
       : {})
   }
-  return { config, authenticate, auth, recovery, users, roles, sessions, rateLimits, audit, auditReader: createAuditReader(db), signer, readinessChecks }
+  return { config, authenticate, auth, recovery, users, roles, sessions, mfa, mfaAdmin, passkeys, rateLimits, audit, auditReader: createAuditReader(db), signer, readinessChecks }
 }

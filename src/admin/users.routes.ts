@@ -36,7 +36,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<UsersRoutesOptions> = async 
     }
   }, async (request) => {
     const q = request.query
-    return users.list({ limit: q.limit, offset: q.offset, search: q.search, sort: q.sort, order: q.order, isActive: q.is_active })
+    return users.list({ limit: q.limit, offset: q.offset, search: q.search, sort: q.sort, order: q.order, isActive: q.is_active, mfaEnabled: q.mfa_enabled })
   })
 
   app.post('/', {

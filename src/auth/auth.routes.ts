@@ -5,11 +5,11 @@ import type { Config } from '../config/index.js'
 import { type Authenticate, authOf, REFRESH_COOKIE } from '../sessions/authenticate.js'
 import { AppError, OAuthError } from '../http/errors.js'
 import type { AuthRateLimits } from '../rate-limits/rate-limit.js'
-import { AUTHENTICATED, described, errorResponses, MessageResponse, noContent } from '../http/schemas.js'
+import { AUTHENTICATED, described, errorResponses, errorResponsesWith, MessageResponse, MfaTokenField, noContent } from '../http/schemas.js'
 import { User } from '../users/users.schemas.js'
 import type { AuthService, ClientInfo, IssuedTokens } from './auth.service.js'
 import {
-  ChangePasswordBody, LoginForm, OAuthErrorResponse, OAuthTokenResponse, RefreshBody, SessionItem,
+  ChangePasswordBody, LoginForm, OAuthErrorResponse, OAuthMfaRequiredResponse, OAuthTokenResponse, RefreshBody, SessionItem,
   SessionParams, SigninBody, SignupBody, TokenForm, TokenResponse, UpdateMeBody
 } from './auth.schemas.js'
 import { clearAuthCookies, setAuthCookies } from './cookies.js'
@@ -22,11 +22,11 @@ export interface AuthRoutesOptions {
   rateLimits: AuthRateLimits
 }
 
-function clientOf (request: FastifyRequest): ClientInfo {
+export function clientOf (request: FastifyRequest): ClientInfo {
   return { ip: request.ip ?? null, userAgent: request.headers['user-agent'] ?? null }
 }
 
-function tokenResponse (tokens: IssuedTokens) {
+export function tokenResponse (tokens: IssuedTokens) {
   return {
     access_token: tokens.accessToken,
     token_type: 'bearer' as const,
@@ -36,7 +36,7 @@ function tokenResponse (tokens: IssuedTokens) {
   }
 }
 
-function noStore (reply: FastifyReply): void {
+export function noStore (reply: FastifyReply): void {
   reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
 }
 
@@ -77,7 +77,11 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       summary: 'Sign in with email and password',
       operationId: 'signIn',
       body: SigninBody,
-      response: { 200: described(TokenResponse, 'Signed in; the auth cookies are set'), ...errorResponses('invalid_credentials', 'inactive_user', 'email_not_verified', 'rate_limited') }
+      response: {
+        200: described(TokenResponse, 'Signed in; the auth cookies are set'),
+        ...errorResponses('invalid_credentials', 'rate_limited'),
+        ...errorResponsesWith(MfaTokenField, 'inactive_user', 'email_not_verified', 'mfa_required')
+      }
     }
   }, async (request, reply) => {
     const tokens = await signIn(request, request.body.email, request.body.password)
@@ -94,7 +98,11 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       operationId: 'logIn',
       consumes: ['application/x-www-form-urlencoded'],
       body: LoginForm,
-      response: { 204: noContent('Signed in; the auth cookies are set'), ...errorResponses('invalid_credentials', 'inactive_user', 'email_not_verified', 'rate_limited') }
+      response: {
+        204: noContent('Signed in; the auth cookies are set'),
+        ...errorResponses('invalid_credentials', 'rate_limited'),
+        ...errorResponsesWith(MfaTokenField, 'inactive_user', 'email_not_verified', 'mfa_required')
+      }
     }
   }, async (request, reply) => {
     const tokens = await signIn(request, request.body.username, request.body.password)
@@ -115,6 +123,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
         200: described(OAuthTokenResponse, 'Tokens issued (RFC 6749 §5.1)'),
         400: described(OAuthErrorResponse, '`invalid_request`, `invalid_grant` (wrong credentials, inactive account, bad or reused refresh token, another client\'s refresh token) or `unsupported_grant_type` (RFC 6749 §5.2)'),
         401: described(OAuthErrorResponse, '`invalid_client`: a client secret was sent; authd serves public clients only'),
+        403: described(OAuthMfaRequiredResponse, '`mfa_required`: the password was right; finish the sign-in at `/mfa/verify` with the `mfa_token`'),
         ...errorResponses('rate_limited')
       }
     },
@@ -143,6 +152,9 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
     } catch (error) {
       // Credentials, inactive accounts and bad refresh tokens all read as invalid_grant;
       // anything else (rate limits, server errors) keeps its own status and shape.
+      if (error instanceof AppError && error.code === 'mfa_required') {
+        throw new OAuthError('mfa_required', error.message, 403, {}, error.options.extra)
+      }
       if (error instanceof AppError && (error.statusCode === 401 || error.statusCode === 403)) {
         throw new OAuthError('invalid_grant', error.message)
       }

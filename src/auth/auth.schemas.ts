@@ -59,6 +59,13 @@ export const OAuthErrorResponse = Type.Object({
   error_description: Type.String()
 }, { title: 'OAuthErrorResponse' })
 
+/** The password grant's answer for an account with two-step verification on. */
+export const OAuthMfaRequiredResponse = Type.Object({
+  error: Type.Literal('mfa_required'),
+  error_description: Type.String(),
+  mfa_token: Type.String({ description: 'Single use, 5 minutes: present it with a code at /mfa/verify' })
+}, { title: 'OAuthMfaRequiredResponse' })
+
 export const SessionItem = Type.Object({
   id: Type.String(),
   created_at: Type.String({ format: 'date-time' }),
@@ -66,6 +73,7 @@ export const SessionItem = Type.Object({
   expires_at: Type.String({ format: 'date-time' }),
   ip: Type.Union([Type.String(), Type.Null()]),
   user_agent: Type.Union([Type.String(), Type.Null()]),
+  amr: Type.Array(Type.String(), { description: 'RFC 8176 methods the session was opened with: pwd, otp, hwk, swk, mfa' }),
   current: Type.Boolean()
 }, { title: 'Session' })
 

@@ -23,12 +23,6 @@ import { passwordProblem } from '../passwords/password-policy.js'
 
 export type { ClientInfo }
 
-/**
- * RFC 8176 methods of a session opened by email and password. A sign-in that adds a second
- * factor records its own methods on the session; refresh carries them on.
- */
-const PASSWORD_AMR: readonly string[] = ['pwd']
-
 /** One sign-in attempt with a password, from whichever entry point. */
 export interface SignInAttempt {
   email: string
@@ -53,6 +47,8 @@ export interface SessionView {
   expires_at: string
   ip: string | null
   user_agent: string | null
+  /** RFC 8176 methods the session was opened with. */
+  amr: string[]
   current: boolean
 }
 
@@ -69,6 +65,20 @@ export interface AuthServiceDeps {
   rateLimits: AuthRateLimits
   /** Security events go here; absent in callers that do not audit. */
   audit?: AuditLog
+  /**
+   * Starts the second step for a user with two-step verification on (mfa/): returns the
+   * `mfa_token` that /mfa/verify takes. Injected by the composition root, so this flow does
+   * not depend on the MFA flow, which builds on it.
+   */
+  secondStep?: (user: UserRow, client: ClientInfo) => Promise<string>
+}
+
+/** RFC 8176 values of a session opened by a password alone. */
+export const PASSWORD_AMR: readonly string[] = ['pwd']
+
+/** Sessions opened before `amr` was recorded were password sessions. */
+export function amrOf (stored: string | null | undefined): string[] {
+  return stored ? stored.split(' ') : [...PASSWORD_AMR]
 }
 
 /** A refresh token is `<session id>.<secret>`; only SHA-256 of the secret is stored. */
@@ -103,8 +113,8 @@ export function createAuthService (deps: AuthServiceDeps) {
     return signer.signAccessToken({ sub: user.id, sid: session.id, role: user.role, email: user.email, clientId: session.clientId, amr: session.amr })
   }
 
-  /** Opens a session for a verified user and issues its first token pair. */
-  async function startSession (trx: Db, user: UserDto, client: ClientInfo): Promise<IssuedTokens> {
+  /** Opens a session for a verified user and issues its first token pair; `amr` says how it was verified. */
+  async function startSession (trx: Db, user: UserDto, client: ClientInfo, amr: readonly string[] = PASSWORD_AMR): Promise<IssuedTokens> {
     const now = clock.now()
     const sessionId = newId()
     const secret = randomToken(32)
@@ -119,13 +129,20 @@ export function createAuthService (deps: AuthServiceDeps) {
       expires_at: addSeconds(now, Math.min(config.tokens.refreshTtlSeconds, config.tokens.sessionMaxAgeSeconds)).toISOString(),
       revoked_at: null,
       ip: client.ip,
-      user_agent: client.userAgent?.slice(0, 512) ?? null
+      user_agent: client.userAgent?.slice(0, 512) ?? null,
+      amr: amr.join(' ')
     })
-    const access = await accessTokenFor(user, { id: sessionId, clientId, amr: PASSWORD_AMR })
+    const access = await accessTokenFor(user, { id: sessionId, clientId, amr })
     return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken: `${sessionId}.${secret}`, user }
   }
 
   const service = {
+    /**
+     * Opens a session for a user whose sign-in another flow has verified (the second step, a
+     * passkey), inside that flow's transaction: the same sessions and tokens as `signin`.
+     */
+    openSession: startSession,
+
     /** Creates an account and signs it in. Uniqueness is enforced by the database's indexes. */
     async signup (input: { email: string, username: string, password: string, name?: string | undefined }, client: ClientInfo): Promise<IssuedTokens> {
       const email = normalizeEmail(input.email)
@@ -236,6 +253,17 @@ export function createAuthService (deps: AuthServiceDeps) {
         if (error instanceof AppError) signinAttempts.inc({ outcome: error.code })
         throw error
       }
+      if (user.mfa_enabled === 1) {
+        // The password was right; no tokens until the second step (/mfa/verify). Without a
+        // second step wired in, fail closed rather than sign in on the password alone.
+        if (!deps.secondStep) throw new Error('two-step verification is on for this user but no second step is configured')
+        signinAttempts.inc({ outcome: 'mfa_required' })
+        const mfaToken = await deps.secondStep(user, client)
+        // What is left to guess is the code, which has limits of its own (per mfa_token and per
+        // account): the password's failure count starts again, as after a success.
+        await rateLimits.signinPerAccount.reset(email)
+        throw Errors.mfaRequired(mfaToken)
+      }
       const tokens = await startSession(db, toUser(user), client)
       signinAttempts.inc({ outcome: 'success' })
       // Outside a transaction, like the failures: the hot path stays one insert, and an audit
@@ -281,7 +309,8 @@ export function createAuthService (deps: AuthServiceDeps) {
       }
       const live = await liveness.check(parsed.sessionId)
       if (!live || !live.user.is_active) throw Errors.invalidRefreshToken()
-      const access = await accessTokenFor(live.user, { id: parsed.sessionId, clientId: rotated.client_id ?? config.tokens.defaultClientId, amr: PASSWORD_AMR })
+      // A refreshed token says how the session was opened, not that it was refreshed.
+      const access = await accessTokenFor(live.user, { id: parsed.sessionId, clientId: rotated.client_id ?? config.tokens.defaultClientId, amr: amrOf(rotated.amr) })
       return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken: `${parsed.sessionId}.${newSecret}`, user: live.user }
     },
 
@@ -320,6 +349,10 @@ export function createAuthService (deps: AuthServiceDeps) {
 
     /** Changes the password and ends every session, this one included. */
     async changePassword (userId: string, oldPassword: string, newPassword: string, client?: ClientInfo): Promise<void> {
+      // As at sign-in, the account's slot is taken before the current password is checked, so
+      // parallel guesses cannot outrun the counter; a 429 costs no hash and no audit row. Once
+      // the current password is verified the count starts again: what remains are failures.
+      await rateLimits.changePasswordPerAccount.hit(userId)
       const user = await findUserById(db, userId)
       if (!user) throw Errors.invalidToken()
       if (!(await hasher.verify(user.password_hash, oldPassword))) {
@@ -327,6 +360,7 @@ export function createAuthService (deps: AuthServiceDeps) {
         await audit(AuditEvents.passwordChanged, userId, client, { outcome: 'incorrect_password' })
         throw Errors.incorrectPassword()
       }
+      await rateLimits.changePasswordPerAccount.reset(userId)
       assertPasswordAcceptable('new_password', newPassword, { email: user.email, username: user.username })
       const hash = await hasher.hash(newPassword)
       const now = clock.now().toISOString()
@@ -346,6 +380,7 @@ export function createAuthService (deps: AuthServiceDeps) {
         expires_at: toIso(row.expires_at),
         ip: row.ip,
         user_agent: row.user_agent,
+        amr: amrOf(row.amr),
         current: row.id === currentSessionId
       }))
     },

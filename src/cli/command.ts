@@ -3,6 +3,7 @@ import type { Db } from '../database.js'
 import type { Clock } from '../lib/clock.js'
 import type { TokenSigner } from '../tokens/jwt.js'
 import type { UsersService } from '../users/users.service.js'
+import type { MfaAdminService } from '../mfa/mfa-admin.service.js'
 
 /**
  * The shape of every operator command. A command parses its arguments first (usage errors
@@ -36,6 +37,8 @@ export interface CliContext {
   readonly db: Db
   readonly clock: Clock
   users: () => UsersService
+  /** Two-step verification of other users (reset after a lost device). */
+  mfaAdmin: () => MfaAdminService
   signer: () => Promise<TokenSigner>
   readPassword: (prompt: string) => Promise<string>
   /** A human line on stderr (never a secret). */

@@ -6,9 +6,10 @@ import { createRedis } from '../kv/redis.js'
 import { systemClock } from '../lib/clock.js'
 import { createRevocationPublisher, revocationChannel } from '../sessions/redis-session-liveness.js'
 import { createSessionLiveness } from '../sessions/session-liveness.js'
-import { createSessionRevocation } from '../sessions/session-revocation.js'
+import { createSessionRevocation, type SessionRevocation } from '../sessions/session-revocation.js'
 import { createTokenSigner, type TokenSigner } from '../tokens/jwt.js'
 import { createUsersService, type UsersService } from '../users/users.service.js'
+import { createMfaAdminService, type MfaAdminService } from '../mfa/mfa-admin.service.js'
 import type { CliContext } from './command.js'
 import { readPassword } from './password-input.js'
 
@@ -20,9 +21,11 @@ export function createCliContext (config: Config, db: Db, warn: (line: string) =
   const clock = systemClock
   let redis: Redis | undefined
   let users: UsersService | undefined
+  let mfaAdmin: MfaAdminService | undefined
+  let sessions: SessionRevocation | undefined
   let signer: Promise<TokenSigner> | undefined
 
-  function buildUsers (): UsersService {
+  function buildSessions (): SessionRevocation {
     // No cache in a one-shot process. Running servers learn of its changes from the database
     // (SQLite: they notice another process wrote the file; PostgreSQL without Redis: they do not
     // cache) or, with Redis, from the revocation channel this publishes on.
@@ -36,14 +39,16 @@ export function createCliContext (config: Config, db: Db, warn: (line: string) =
         warn('Warning: could not reach Redis to tell running servers; their session caches expire within SESSION_CACHE_TTL_MS')
       })
       : local
-    return createUsersService({ db, config, clock, hasher: createArgon2Hasher(config.password.argon2), sessions: createSessionRevocation({ db, clock, liveness }) })
+    return createSessionRevocation({ db, clock, liveness })
   }
+  const revocation = (): SessionRevocation => (sessions ??= buildSessions())
 
   return {
     config,
     db,
     clock,
-    users: () => (users ??= buildUsers()),
+    users: () => (users ??= createUsersService({ db, config, clock, hasher: createArgon2Hasher(config.password.argon2), sessions: revocation() })),
+    mfaAdmin: () => (mfaAdmin ??= createMfaAdminService({ db, config, clock, sessions: revocation() })),
     signer: () => (signer ??= createTokenSigner({ db, config, clock })),
     readPassword,
     warn,

@@ -9,12 +9,25 @@ export interface Config {
   readonly host: string
   readonly port: number
   readonly databaseUrl: string
+  /**
+   * Bounds on every wait for the database, so an unreachable or frozen server gives a quick
+   * 503 (and a failed start-up) instead of requests piling up without end.
+   */
+  readonly database: DatabaseTimeouts
   readonly redisUrl: string | undefined
   readonly publicUrl: string
   readonly allowedOrigins: readonly string[]
   readonly cookieSecure: boolean
   readonly logLevel: string
   readonly trustProxy: readonly string[] | undefined
+  readonly http: {
+    /** A request (headers and body) not fully received by then is answered 408 and closed. */
+    readonly requestTimeoutMs: number
+    /** On SIGTERM, how long requests already accepted may take before the process gives up (exit 1). */
+    readonly shutdownGraceMs: number
+  }
+  /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
+  readonly metricsToken: string | undefined
   readonly rateLimits: boolean
   /** Each rule is `limit` requests per `windowSeconds` (RATE_LIMIT_* = "limit/seconds"). */
   readonly rateLimit: {
@@ -23,7 +36,17 @@ export interface Config {
     readonly signupPerIp: RateRule
     readonly forgotPasswordPerEmail: RateRule
     readonly forgotPasswordPerIp: RateRule
+    /** Wrong second-step codes (and re-entered passwords of the MFA endpoints) per account. */
+    readonly mfaPerAccount: RateRule
+    /** Passkey sign-in options and attempts per client IP. */
+    readonly passkeyPerIp: RateRule
+    readonly changePasswordPerAccount: RateRule
   }
+  /**
+   * Most keys the in-process counter store keeps (each of its two segments, see
+   * src/kv/memory-kv.ts), so a spray of fresh keys cannot grow the heap without bound.
+   */
+  readonly rateLimitMemoryMaxKeys: number
   /** Prefix of every Redis key and channel, so deployments (and tests) can share one Redis. */
   readonly redisKeyPrefix: string
   /**
@@ -36,6 +59,20 @@ export interface Config {
     readonly retentionDays: number
   }
   readonly signupEnumerationSafe: boolean
+  /** Two-step verification and passkeys. */
+  readonly mfa: {
+    /** The issuer authenticator apps show next to the account (TOTP_ISSUER, default the PUBLIC_URL host). */
+    readonly issuer: string
+    /**
+     * DATA_ENCRYPTION_KEY, 32 bytes as base64 or hex: TOTP secrets are encrypted at rest with
+     * AES-256-GCM when it is set (the production setting). Kept as base64 text here.
+     */
+    readonly dataEncryptionKey: string | undefined
+    /** WebAuthn relying party: id = the PUBLIC_URL host, origin = its origin. */
+    readonly rpId: string
+    readonly rpName: string
+    readonly origin: string
+  }
   readonly admin: { readonly email: string | undefined, readonly password: string | undefined }
   readonly mail: {
     readonly smtpUrl: string | undefined
@@ -78,6 +115,8 @@ export interface Config {
     readonly minLength: number
     readonly maxLength: number
     readonly argon2: { readonly memoryKib: number, readonly timeCost: number, readonly parallelism: number }
+    /** Hashes that may wait for a free core; beyond it, 503 at once instead of a longer queue. */
+    readonly hashQueueMax: number
   }
   /**
    * How long a "this session is live" answer may be served from memory. Revocations made by this
@@ -85,6 +124,15 @@ export interface Config {
    * unseen when no shared invalidation channel (Redis) exists.
    */
   readonly sessionCacheTtlMs: number
+}
+
+export interface DatabaseTimeouts {
+  /** Opening one connection (TCP, TLS, authentication). */
+  readonly connectTimeoutMs: number
+  /** Getting a connection for a query, waiting for a free pool slot included. */
+  readonly poolTimeoutMs: number
+  /** One statement (0: no limit); also the client-side limit on waiting for the server's answer. */
+  readonly statementTimeoutMs: number
 }
 
 export interface RateRule { readonly limit: number, readonly windowSeconds: number }
@@ -182,6 +230,25 @@ function rateRule (env: Env, name: string, fallback: RateRule): RateRule {
   return { limit: Number(match[1]), windowSeconds: Number(match[2]) }
 }
 
+/** DATA_ENCRYPTION_KEY: exactly 32 bytes, written as 64 hex digits or as base64 / base64url. */
+function dataEncryptionKey (env: Env): string | undefined {
+  const raw = read(env, 'DATA_ENCRYPTION_KEY')
+  if (raw === undefined) return undefined
+  let key: Buffer | undefined
+  if (/^[0-9a-fA-F]{64}$/.test(raw)) key = Buffer.from(raw, 'hex')
+  else if (/^[A-Za-z0-9+/_-]{43}={0,1}$/.test(raw)) key = Buffer.from(raw, 'base64')
+  if (!key || key.length !== 32) {
+    throw new ConfigError('DATA_ENCRYPTION_KEY', 'must be 32 random bytes as 64 hex digits or base64 (e.g. openssl rand -base64 32)')
+  }
+  return key.toString('base64')
+}
+
+function metricsToken (env: Env): string | undefined {
+  const raw = read(env, 'METRICS_TOKEN')
+  if (raw !== undefined && Buffer.byteLength(raw) < 16) throw new ConfigError('METRICS_TOKEN', 'must be at least 16 bytes long')
+  return raw
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
 /** An OAuth client id as it appears in tokens: short, printable, no separators of other syntaxes. */
@@ -243,24 +310,45 @@ export function loadConfig (env: Env = process.env): Config {
     host,
     port,
     databaseUrl: databaseUrlValue,
+    database: {
+      connectTimeoutMs: integer(env, 'DATABASE_CONNECT_TIMEOUT_MS', 5000, 100, 600_000),
+      poolTimeoutMs: integer(env, 'DATABASE_POOL_TIMEOUT_MS', 5000, 100, 600_000),
+      statementTimeoutMs: integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 10_000, 0, 86_400_000)
+    },
     redisUrl,
     publicUrl: publicUrl.href.replace(/\/$/, ''),
     allowedOrigins,
     cookieSecure: boolean(env, 'COOKIE_SECURE', publicUrl.protocol === 'https:'),
     logLevel,
     trustProxy: trustProxy(env),
+    http: {
+      requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
+      shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 3_600_000)
+    },
+    metricsToken: metricsToken(env),
     rateLimits: rateLimits === 'on',
     rateLimit: {
       signinPerIp: rateRule(env, 'RATE_LIMIT_SIGNIN_PER_IP', { limit: 10, windowSeconds: 60 }),
       signinPerAccount: rateRule(env, 'RATE_LIMIT_SIGNIN_PER_ACCOUNT', { limit: 5, windowSeconds: 900 }),
       signupPerIp: rateRule(env, 'RATE_LIMIT_SIGNUP_PER_IP', { limit: 20, windowSeconds: 3600 }),
       forgotPasswordPerEmail: rateRule(env, 'RATE_LIMIT_FORGOT_PASSWORD_PER_EMAIL', { limit: 3, windowSeconds: 3600 }),
-      forgotPasswordPerIp: rateRule(env, 'RATE_LIMIT_FORGOT_PASSWORD_PER_IP', { limit: 20, windowSeconds: 3600 })
+      forgotPasswordPerIp: rateRule(env, 'RATE_LIMIT_FORGOT_PASSWORD_PER_IP', { limit: 20, windowSeconds: 3600 }),
+      mfaPerAccount: rateRule(env, 'RATE_LIMIT_MFA_PER_ACCOUNT', { limit: 5, windowSeconds: 900 }),
+      passkeyPerIp: rateRule(env, 'RATE_LIMIT_PASSKEY_PER_IP', { limit: 30, windowSeconds: 60 }),
+      changePasswordPerAccount: rateRule(env, 'RATE_LIMIT_CHANGE_PASSWORD_PER_ACCOUNT', { limit: 5, windowSeconds: 900 })
     },
+    rateLimitMemoryMaxKeys: integer(env, 'RATE_LIMIT_MEMORY_MAX_KEYS', 100_000, 10, 100_000_000),
     redisKeyPrefix: read(env, 'REDIS_KEY_PREFIX') ?? 'authd:',
     signingKeyRotationDays: integer(env, 'SIGNING_KEY_ROTATION_DAYS', 90, 0, 3650),
     audit: { retentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 365, 0, 36_500) },
     signupEnumerationSafe: boolean(env, 'SIGNUP_ENUMERATION_SAFE', false),
+    mfa: {
+      issuer: read(env, 'TOTP_ISSUER') ?? publicUrl.host,
+      dataEncryptionKey: dataEncryptionKey(env),
+      rpId: publicUrl.hostname,
+      rpName: read(env, 'TOTP_ISSUER') ?? publicUrl.host,
+      origin: publicUrl.origin
+    },
     admin: { email: adminEmail, password: adminPassword },
     mail: {
       smtpUrl: optionalUrl(env, 'SMTP_URL', ['smtp:', 'smtps:']),
@@ -296,7 +384,10 @@ export function loadConfig (env: Env = process.env): Config {
         memoryKib: integer(env, 'ARGON2_MEMORY_KIB', 19_456, 1024, 4_194_304),
         timeCost: integer(env, 'ARGON2_TIME_COST', 2, 1, 100),
         parallelism: integer(env, 'ARGON2_PARALLELISM', 1, 1, 16)
-      }
+      },
+      // 32 waiting hashes are about a second of work on two cores at the default cost (about
+      // 65 ms each): past that, a caller is better served by a quick 503 than by a longer queue.
+      hashQueueMax: integer(env, 'PASSWORD_HASH_QUEUE_MAX', 32, 0, 1_000_000)
     },
     // SQLite is one process's database, so the cache can trust its own invalidations. With
     // PostgreSQL other instances may revoke sessions: without Redis to tell us, never cache.

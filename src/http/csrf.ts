@@ -9,7 +9,9 @@ export const COOKIE_SETTING_ROUTES = [
   '/api/v1/auth/signup',
   '/api/v1/auth/signin',
   '/api/v1/auth/login',
-  '/api/v1/auth/refresh'
+  '/api/v1/auth/refresh',
+  '/api/v1/auth/mfa/verify',
+  '/api/v1/auth/passkeys/signin'
 ]
 
 /** True when the browser tells us the request comes from a page outside `allowedOrigins`. */

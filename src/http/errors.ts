@@ -16,7 +16,9 @@ export const ERROR_CODES = [
   'not_found', 'user_not_found', 'method_not_allowed',
   'email_taken', 'username_taken', 'role_exists',
   'payload_too_large', 'unsupported_media_type', 'rate_limited',
-  'internal_error'
+  'mfa_required', 'mfa_already_enabled', 'mfa_not_enabled', 'invalid_code', 'invalid_passkey',
+  'invalid_url', 'uri_too_long', 'headers_too_large', 'request_timeout',
+  'internal_error', 'service_unavailable'
 ] as const
 
 /**
@@ -54,7 +56,17 @@ export const ERROR_CATALOGUE: Record<typeof ERROR_CODES[number], { status: numbe
   payload_too_large: { status: 413, description: 'the body is over 64 KiB' },
   unsupported_media_type: { status: 415, description: 'the body is not of a content type this endpoint takes (JSON; forms only at /login and /token)' },
   rate_limited: { status: 429, description: 'too many attempts: wait for `Retry-After` seconds' },
-  internal_error: { status: 500, description: 'an unexpected error, logged with the request id (`x-request-id`)' }
+  mfa_required: { status: 403, description: 'the password was right; the sign-in needs its second step (`mfa_token`, to present with a code at `/mfa/verify`)' },
+  mfa_already_enabled: { status: 409, description: 'two-step verification is already enabled' },
+  mfa_not_enabled: { status: 409, description: 'two-step verification is not enabled' },
+  invalid_code: { status: 400, description: 'the verification code (TOTP or recovery code) is wrong, expired or already used' },
+  invalid_passkey: { status: 401, description: 'the passkey is not recognised, or its registration could not be verified' },
+  invalid_url: { status: 400, description: 'the request URL is malformed' },
+  uri_too_long: { status: 414, description: 'the request URL is too long' },
+  headers_too_large: { status: 431, description: 'the request headers are too large' },
+  request_timeout: { status: 408, description: 'the request was not received in time' },
+  internal_error: { status: 500, description: 'an unexpected error, logged with the request id (`x-request-id`)' },
+  service_unavailable: { status: 503, description: 'a temporary outage (database, hashing capacity, shutting down): retry after `Retry-After` seconds' }
 }
 
 export class AppError extends Error {
@@ -62,7 +74,7 @@ export class AppError extends Error {
     readonly statusCode: number,
     readonly code: ErrorCode,
     message: string,
-    readonly options: { errors?: FieldError[], headers?: Record<string, string>, cause?: unknown } = {}
+    readonly options: { errors?: FieldError[], headers?: Record<string, string>, cause?: unknown, /** Extra body fields the contract fixes (e.g. `mfa_token`). */ extra?: Record<string, string> } = {}
   ) {
     super(message, { cause: options.cause })
     this.name = 'AppError'
@@ -87,6 +99,14 @@ export const Errors = {
     new AppError(422, 'weak_password', message, { errors: [{ field, message }] }),
   validation: (errors: FieldError[]) =>
     new AppError(422, 'validation_error', 'Request validation failed', { errors }),
+  // Two-step verification and passkeys
+  mfaRequired: (mfaToken: string) => new AppError(403, 'mfa_required', 'Two-step verification required', { extra: { mfa_token: mfaToken } }),
+  mfaAlreadyEnabled: () => new AppError(409, 'mfa_already_enabled', 'Two-step verification is already enabled'),
+  mfaNotEnabled: () => new AppError(409, 'mfa_not_enabled', 'Two-step verification is not enabled'),
+  /** A wrong code while managing the factor (400), or at the second step of a sign-in (401). */
+  invalidCode: (statusCode: 400 | 401 = 400) => new AppError(statusCode, 'invalid_code', 'Invalid verification code'),
+  invalidPasskeyRegistration: () => new AppError(400, 'invalid_passkey', 'Passkey could not be registered'),
+  passkeyNotRecognised: () => new AppError(401, 'invalid_passkey', 'Passkey not recognised'),
   roleExists: () => new AppError(409, 'role_exists', 'Role already exists'),
   /** `firstInWindow` is true only for the refusal that crossed the limit (the lockout audit). */
   rateLimited: (retryAfterSeconds: number, firstInWindow = false) => new RateLimitedError(retryAfterSeconds, firstInWindow),
@@ -98,6 +118,18 @@ export const Errors = {
   fromStatus: (status: number, message: string) =>
     new AppError(status, status === 404 ? 'not_found' : status === 405 ? 'method_not_allowed' : 'bad_request', message || 'Bad request'),
   internal: (cause?: unknown) => new AppError(500, 'internal_error', 'Internal server error', { cause }),
+  /**
+   * An outage (database unreachable or too slow, hashing queue full, shutting down), not a
+   * bug: 503 with `Retry-After`, so clients and load balancers can tell the two apart.
+   */
+  serviceUnavailable: (retryAfterSeconds = 5) =>
+    new AppError(503, 'service_unavailable', 'Service temporarily unavailable', { headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) } }),
+  // Raised before routing (see error-handler.ts: frameworkErrors and the client error handler).
+  badUrl: () => new AppError(400, 'invalid_url', 'Malformed request URL'),
+  uriTooLong: () => new AppError(414, 'uri_too_long', 'Request URL is too long'),
+  headersTooLarge: () => new AppError(431, 'headers_too_large', 'Request headers are too large'),
+  requestTimeout: () => new AppError(408, 'request_timeout', 'Request not received in time'),
+  badRequest: () => new AppError(400, 'bad_request', 'Bad request'),
   // The operator CLI's own codes (CLI_ERROR_CODES): both mean exit code 2, "nothing was done,
   // fix the command line or the environment". Never sent over HTTP; the status only ranks them.
   usage: (message: string) => new AppError(400, 'usage_error', message),
@@ -114,7 +146,7 @@ export class RateLimitedError extends AppError {
 /** Errors of the OAuth2 token endpoint, which RFC 6749 §5.2 gives a shape of its own. */
 export class OAuthError extends Error {
   // eslint-disable-next-line n/handle-callback-err -- `error` is the RFC 6749 error code, not a callback error
-  constructor (readonly error: 'invalid_request' | 'invalid_grant' | 'unsupported_grant_type' | 'invalid_client', readonly description: string, readonly statusCode = 400, readonly headers: Record<string, string> = {}) {
+  constructor (readonly error: 'invalid_request' | 'invalid_grant' | 'unsupported_grant_type' | 'invalid_client' | 'mfa_required', readonly description: string, readonly statusCode = 400, readonly headers: Record<string, string> = {}, readonly extra: Record<string, string> = {}) {
     super(description)
     this.name = 'OAuthError'
   }

@@ -13,7 +13,7 @@ type ErrorCode = typeof ERROR_CODES[number]
  *   error catalogue it can carry, and the document narrows `ErrorResponse.code` to them.
  * - What the plumbing adds to every route is added here, not in each route (`addStandardErrors`):
  *   400/413/415/422 for bodies, 422 for parameters, 401/403 for `security`, 403 `csrf_failed`
- *   for writes a browser can send with cookies, 429 with `Retry-After`, 500.
+ *   for writes a browser can send with cookies, 429 and 503 with `Retry-After`, 500, 503.
  * - `security: AUTHENTICATED` on a guarded route documents the bearer header and the cookie;
  *   `config: { optionalBody: true }` marks a body that may be left out entirely.
  */
@@ -30,18 +30,28 @@ declare module 'fastify' {
 
 const ERROR_CODES_KEY = 'x-error-codes'
 
-type ErrorSchema = Record<string, unknown> & { description: string, [ERROR_CODES_KEY]: ErrorCode[] }
+type ErrorSchema = Record<string, unknown> & { description: string, properties: Record<string, unknown>, [ERROR_CODES_KEY]: ErrorCode[] }
 
-/** The response schema of one error status: `ErrorResponse`, its `code` narrowed to `codes`. */
-function errorSchema (codes: readonly ErrorCode[]): ErrorSchema {
+/**
+ * The response schema of one error status: `ErrorResponse`, its `code` narrowed to `codes`,
+ * plus any fields some of those codes add (`fields`, e.g. the `mfa_token` of `mfa_required`):
+ * the serializer writes only what the schema names, so such a field must be named here.
+ */
+function errorSchema (codes: readonly ErrorCode[], fields: Record<string, unknown> = {}): ErrorSchema {
   const unique = [...new Set(codes)]
   return {
     description: unique.map((code) => `\`${code}\`: ${ERROR_CATALOGUE[code].description}`).join('; '),
     allOf: [{ $ref: 'ErrorResponse' }],
     type: 'object',
-    properties: { code: { type: 'string', enum: unique } },
+    properties: { ...fields, code: { type: 'string', enum: unique } },
     [ERROR_CODES_KEY]: unique
   }
+}
+
+/** The fields of an error schema beside `code` (kept when more codes are merged in). */
+function extraFields (schema: ErrorSchema): Record<string, unknown> {
+  const { code: _code, ...fields } = schema.properties
+  return fields
 }
 
 /**
@@ -59,6 +69,14 @@ export function errorResponses (...entries: Array<ErrorCode | [number, ErrorCode
     else add(ERROR_CATALOGUE[entry].status, entry)
   }
   return Object.fromEntries([...byStatus].map(([status, codes]) => [status, errorSchema(codes)]))
+}
+
+/**
+ * Like `errorResponses`, for codes whose body carries fields of its own:
+ * `errorResponsesWith({ mfa_token: … }, 'mfa_required')`.
+ */
+export function errorResponsesWith (fields: Record<string, unknown>, ...entries: Array<ErrorCode | [number, ErrorCode]>): Record<number, ErrorSchema> {
+  return Object.fromEntries(Object.entries(errorResponses(...entries)).map(([status, schema]) => [status, errorSchema(schema[ERROR_CODES_KEY], fields)]))
 }
 
 function isErrorSchema (value: unknown): value is ErrorSchema {
@@ -84,7 +102,8 @@ export function addStandardErrors (options: { cookieSettingRoutes: readonly stri
     if (JSON.stringify(schema.security) === '[{"bearer":[]}]') schema.security = AUTHENTICATED
     const authenticated = Array.isArray(schema.security) && schema.security.length > 0
     const response = schema.response
-    const extra: Array<ErrorCode | [number, ErrorCode]> = ['internal_error']
+    // 503: any route can meet an outage (database, hashing capacity, shutting down).
+    const extra: Array<ErrorCode | [number, ErrorCode]> = ['internal_error', 'service_unavailable']
     if (schema.body !== undefined) {
       extra.push('payload_too_large', 'unsupported_media_type')
       if (!form) extra.push('invalid_json')
@@ -97,7 +116,7 @@ export function addStandardErrors (options: { cookieSettingRoutes: readonly stri
     for (const [status, added] of Object.entries(errorResponses(...extra))) {
       const current = response[status]
       if (current === undefined) response[status] = added
-      else if (isErrorSchema(current)) response[status] = errorSchema([...current[ERROR_CODES_KEY], ...added[ERROR_CODES_KEY]])
+      else if (isErrorSchema(current)) response[status] = errorSchema([...current[ERROR_CODES_KEY], ...added[ERROR_CODES_KEY]], extraFields(current))
       // Otherwise the route answers this status in its own shape (OAuth errors): left as it is.
     }
     if (route.config?.optionalBody) {
@@ -151,7 +170,7 @@ export function finishDocument (document: Json): Json {
       }
       for (const [status, response] of Object.entries(operation.responses ?? {}) as Array<[string, Json]>) {
         operation.responses[status] = hoist(response, `${where} ${status}`)
-        if (status === '429') {
+        if (status === '429' || status === '503') {
           operation.responses[status].headers = {
             'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer', minimum: 1 } },
             ...operation.responses[status].headers

@@ -21,4 +21,9 @@ export function noContent (description: string) {
   return Type.Null({ description })
 }
 
-export { AUTHENTICATED, errorResponses } from './openapi-conventions.js'
+export { AUTHENTICATED, errorResponses, errorResponsesWith } from './openapi-conventions.js'
+
+/** The `mfa_token` of a 403 `mfa_required`: with `errorResponsesWith(MfaTokenField, 'mfa_required')`. */
+export const MfaTokenField = {
+  mfa_token: Type.Optional(Type.String({ description: 'With code mfa_required: single use, 5 minutes; present it with a code at /mfa/verify' }))
+}

@@ -1,5 +1,8 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { Errors } from '../http/errors.js'
+import { errorResponses } from '../http/openapi-conventions.js'
+import { constantTimeEqual, sha256 } from '../lib/crypto.js'
 
 /**
  * The service's Prometheus metrics. One registry per process: counters are module-level so
@@ -22,6 +25,22 @@ const httpRequestDuration = new Histogram({
 export const signinAttempts = new Counter({
   name: 'authd_signin_attempts_total',
   help: 'Sign-in attempts by outcome: success, invalid_credentials, inactive_user',
+  labelNames: ['outcome'] as const,
+  registers: [metricsRegistry]
+})
+
+/** The second step of a two-step sign-in (/mfa/verify) by outcome. */
+export const mfaVerifications = new Counter({
+  name: 'authd_mfa_verifications_total',
+  help: 'Second-step verifications by outcome: success_totp, success_recovery_code, invalid_code, invalid_token, inactive_user, rate_limited',
+  labelNames: ['outcome'] as const,
+  registers: [metricsRegistry]
+})
+
+/** Passkey sign-ins by outcome. */
+export const passkeySignins = new Counter({
+  name: 'authd_passkey_signins_total',
+  help: 'Passkey sign-ins by outcome: success, invalid_passkey, inactive_user, rate_limited',
   labelNames: ['outcome'] as const,
   registers: [metricsRegistry]
 })
@@ -57,6 +76,63 @@ export function registerOutboxDepth (read: DepthReader): () => void {
   return () => { outboxDepthReaders.delete(read) }
 }
 
+/** What the running app reports about its dependencies, read at scrape time only. */
+export interface DependencyState {
+  databasePool?: () => { total: number, idle: number, waiting: number }
+  /** 1 while the Redis connection is ready, else 0. */
+  redisUp?: () => number
+  hashQueue?: () => { running: number, waiting: number }
+}
+const dependencyStates = new Set<DependencyState>()
+
+new Gauge({ // eslint-disable-line no-new -- registered in metricsRegistry, read through it
+  name: 'authd_db_pool_connections',
+  help: 'PostgreSQL pool: connections open (total), idle ones, and queries waiting for one',
+  labelNames: ['state'] as const,
+  registers: [metricsRegistry],
+  collect () {
+    const sum = { total: 0, idle: 0, waiting: 0 }
+    for (const state of dependencyStates) {
+      const pool = state.databasePool?.()
+      if (pool) for (const key of ['total', 'idle', 'waiting'] as const) sum[key] += pool[key]
+    }
+    for (const [key, value] of Object.entries(sum)) this.set({ state: key }, value)
+  }
+})
+
+new Gauge({ // eslint-disable-line no-new -- registered in metricsRegistry, read through it
+  name: 'authd_redis_up',
+  help: '1 while the Redis connection is ready, 0 while it is down (absent without REDIS_URL)',
+  registers: [metricsRegistry],
+  collect () {
+    const readers = [...dependencyStates].flatMap((state) => state.redisUp ? [state.redisUp] : [])
+    if (readers.length === 0) this.reset()
+    else this.set(Math.min(...readers.map((read) => read())))
+  }
+})
+
+new Gauge({ // eslint-disable-line no-new -- registered in metricsRegistry, read through it
+  name: 'authd_password_hash_queue',
+  help: 'Password hashes running on a core, and waiting for one (past PASSWORD_HASH_QUEUE_MAX: 503)',
+  labelNames: ['state'] as const,
+  registers: [metricsRegistry],
+  collect () {
+    const sum = { running: 0, waiting: 0 }
+    for (const state of dependencyStates) {
+      const queue = state.hashQueue?.()
+      if (queue) { sum.running += queue.running; sum.waiting += queue.waiting }
+    }
+    this.set({ state: 'running' }, sum.running)
+    this.set({ state: 'waiting' }, sum.waiting)
+  }
+})
+
+/** Lets an app report its dependencies' state; returns the function that unregisters it. */
+export function registerDependencyState (state: DependencyState): () => void {
+  dependencyStates.add(state)
+  return () => { dependencyStates.delete(state) }
+}
+
 type Observer = ReturnType<typeof httpRequestDuration.labels>
 
 /**
@@ -80,8 +156,14 @@ export function observeHttpMetrics (app: FastifyInstance): void {
   })
 }
 
+export interface MetricsRoutesOptions {
+  /** METRICS_TOKEN: when set, the scraper must send `Authorization: Bearer <token>`. */
+  token?: string | undefined
+}
+
 /** GET /metrics: the Prometheus text of every metric above. */
-export const metricsRoutes: FastifyPluginAsync = async (app) => {
+export const metricsRoutes: FastifyPluginAsync<MetricsRoutesOptions> = async (app, options) => {
+  const expected = options.token === undefined ? undefined : `Bearer ${options.token}`
   app.get('/metrics', {
     logLevel: 'warn',
     schema: {
@@ -89,9 +171,21 @@ export const metricsRoutes: FastifyPluginAsync = async (app) => {
       summary: 'Prometheus metrics',
       operationId: 'metrics',
       produces: ['text/plain'],
-      response: { 200: { description: 'Prometheus text exposition format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } } }
+      response: {
+        200: { description: 'Prometheus text exposition format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } },
+        // Only when METRICS_TOKEN is set: the scraper sends `Authorization: Bearer <token>`.
+        ...errorResponses('not_authenticated', 'invalid_token')
+      }
     }
-  }, async (_request, reply) => {
+  }, async (request, reply) => {
+    // METRICS_TOKEN: the series name routes, limits and load, which is no one else's business.
+    // Compared in constant time, so the token cannot be guessed byte by byte from timings.
+    if (expected !== undefined) {
+      const given = request.headers.authorization
+      if (given === undefined) throw Errors.notAuthenticated()
+      // Hashed first, so that not even the token's length shows in the timing.
+      if (!constantTimeEqual(sha256(given), sha256(expected))) throw Errors.invalidToken()
+    }
     reply.header('content-type', metricsRegistry.contentType)
     reply.header('cache-control', 'no-store')
     return metricsRegistry.metrics()

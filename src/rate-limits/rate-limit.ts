@@ -36,6 +36,15 @@ export interface AuthRateLimits {
   forgotPasswordPerEmail: RateLimiter
   /** For POST /forgot-password: `hit(request.ip)`. */
   forgotPasswordPerIp: RateLimiter
+  /** Wrong second-step codes (and re-entered passwords at the MFA endpoints) per user id, cleared on success. */
+  mfaPerAccount: RateLimiter
+  /** Passkey sign-in options and attempts per client IP. */
+  passkeyPerIp: RateLimiter
+  /**
+   * POST /change-password, per user id: a stolen access token must not become an unlimited
+   * oracle for the current password. Cleared once the current password is verified.
+   */
+  changePasswordPerAccount: RateLimiter
 }
 
 /** Counters keep no email in clear: keys are hashed, so a Redis dump holds no address list. */
@@ -53,7 +62,9 @@ export function createRateLimiter (store: KeyValueStore, name: string, rule: Rat
     name,
     rule,
     async hit (key) {
-      const hit = await store.increment(counterKey(name, key), windowMs)
+      // Past its limit a counter is a lockout: the in-process store keeps it in a protected
+      // segment that a spray of fresh keys cannot evict (see src/kv/memory-kv.ts).
+      const hit = await store.increment(counterKey(name, key), windowMs, rule.limit)
       if (hit.count > rule.limit) {
         rateLimitHits.inc({ limit: name })
         refuse(hit)
@@ -84,7 +95,10 @@ export function createAuthRateLimits (config: Config, store: KeyValueStore): Aut
     signinPerAccount: createRateLimiter(store, 'signin-account', rules.signinPerAccount, on),
     signupPerIp: createRateLimiter(store, 'signup-ip', rules.signupPerIp, on),
     forgotPasswordPerEmail: createRateLimiter(store, 'forgot-email', rules.forgotPasswordPerEmail, on),
-    forgotPasswordPerIp: createRateLimiter(store, 'forgot-ip', rules.forgotPasswordPerIp, on)
+    forgotPasswordPerIp: createRateLimiter(store, 'forgot-ip', rules.forgotPasswordPerIp, on),
+    mfaPerAccount: createRateLimiter(store, 'mfa-account', rules.mfaPerAccount, on),
+    passkeyPerIp: createRateLimiter(store, 'passkey-ip', rules.passkeyPerIp, on),
+    changePasswordPerAccount: createRateLimiter(store, 'change-password-account', rules.changePasswordPerAccount, on)
   }
 }
 
@@ -110,7 +124,7 @@ export function withFallback (primary: KeyValueStore, fallback: KeyValueStore, l
     get: (key) => attempt((s) => s.get(key)),
     set: (key, value, ttlMs) => attempt((s) => s.set(key, value, ttlMs)),
     delete: (key) => attempt((s) => s.delete(key)),
-    increment: (key, windowMs) => attempt((s) => s.increment(key, windowMs)),
+    increment: (key, windowMs, limit) => attempt((s) => s.increment(key, windowMs, limit)),
     peek: (key) => attempt((s) => s.peek(key)),
     async close () {
       await Promise.all([primary.close(), fallback.close()])

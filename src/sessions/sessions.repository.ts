@@ -15,7 +15,7 @@ export function findSession (db: Db, id: string): Promise<SessionRow | undefined
  * Rotates the refresh token in one atomic statement: only the request that still holds the
  * current hash matches the WHERE clause, so of N concurrent refreshes at most one wins.
  */
-export async function rotateRefreshToken (db: Db, args: { id: string, oldHash: string, newHash: string, now: string, expiresAt: string, createdAfter: string, clientId?: string, defaultClientId?: string }): Promise<{ user_id: string, client_id?: string | null } | undefined> {
+export async function rotateRefreshToken (db: Db, args: { id: string, oldHash: string, newHash: string, now: string, expiresAt: string, createdAfter: string, clientId?: string, defaultClientId?: string }): Promise<{ user_id: string, client_id?: string | null, amr: string | null | undefined } | undefined> {
   let query = db.updateTable('sessions')
     .set({ refresh_token_hash: args.newHash, previous_refresh_token_hash: args.oldHash, last_used_at: args.now, expires_at: args.expiresAt })
     .where('id', '=', args.id)
@@ -30,7 +30,7 @@ export async function rotateRefreshToken (db: Db, args: { id: string, oldHash: s
       ? eb.or([eb('client_id', '=', clientId), eb('client_id', 'is', null)])
       : eb('client_id', '=', clientId))
   }
-  return query.returning(['user_id', 'client_id']).executeTakeFirst()
+  return query.returning(['user_id', 'client_id', 'amr']).executeTakeFirst()
 }
 
 export async function revokeSession (db: Db, id: string, now: string): Promise<boolean> {

@@ -13,6 +13,8 @@ export interface SessionsTable {
   revoked_at: string | Date | null
   ip: string | null
   user_agent: string | null
+  /** RFC 8176 methods the session was opened with, space-separated (migration 0007); null = "pwd". */
+  amr?: string | null
 }
 
 export type SessionRow = SessionsTable

@@ -13,6 +13,7 @@ export function toUser (row: UserRow): UserDto {
     is_active: row.is_active === 1,
     is_superuser: row.is_superuser === 1,
     is_verified: row.is_verified === 1,
+    mfa_enabled: row.mfa_enabled === 1,
     created_at: toIso(row.created_at),
     updated_at: toIso(row.updated_at)
   }

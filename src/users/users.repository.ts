@@ -68,6 +68,7 @@ export interface UserListQuery {
   sort: UserSortColumn
   order: 'asc' | 'desc'
   isActive?: boolean | undefined
+  mfaEnabled?: boolean | undefined
 }
 
 /** Sort keys, each ending in a unique column so pages never overlap or skip rows. */
@@ -86,9 +87,10 @@ function likePattern (term: string): string {
 /** The shortest term a trigram index can serve; shorter ones are matched by a scan. */
 const TRIGRAM = 3
 
-function filtered (db: Db, query: Pick<UserListQuery, 'search' | 'isActive'>) {
+function filtered (db: Db, query: Pick<UserListQuery, 'search' | 'isActive' | 'mfaEnabled'>) {
   let select = db.selectFrom('users')
   if (query.isActive !== undefined) select = select.where('users.is_active', '=', query.isActive ? 1 : 0)
+  if (query.mfaEnabled !== undefined) select = select.where('users.mfa_enabled', '=', query.mfaEnabled ? 1 : 0)
   const term = query.search
   if (term !== undefined && term !== '') {
     const pattern = likePattern(term)
@@ -111,7 +113,8 @@ function filtered (db: Db, query: Pick<UserListQuery, 'search' | 'isActive'>) {
 
 /** Without a search, the number of users comes from the counters kept by triggers. */
 async function countMatching (db: Db, query: UserListQuery): Promise<number> {
-  if (query.search === undefined || query.search === '') {
+  // The counters know is_active only: a filter on mfa_enabled is counted by the query.
+  if ((query.search === undefined || query.search === '') && query.mfaEnabled === undefined) {
     let select = db.selectFrom('user_counts').select((eb) => eb.fn.sum<number | string | null>('count').as('count'))
     // Always through the primary key: the two rows are updated so often that the table's
     // pages may hold many dead versions (e.g. after a bulk import), which a scan would read.

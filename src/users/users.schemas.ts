@@ -17,6 +17,7 @@ export const User = Type.Object({
   is_active: Type.Boolean(),
   is_superuser: Type.Boolean(),
   is_verified: Type.Boolean(),
+  mfa_enabled: Type.Boolean(),
   created_at: Type.String({ format: 'date-time' }),
   updated_at: Type.String({ format: 'date-time' })
 }, { title: 'User' })
@@ -32,7 +33,8 @@ export const ListUsersQuery = Type.Object({
   search: Type.Optional(Type.String({ maxLength: 100, description: 'Case-insensitive substring of email, username or name' })),
   sort: Type.Union(UserSort.anyOf, { default: 'created_at' }),
   order: Type.Union(SortOrder.anyOf, { default: 'asc' }),
-  is_active: Type.Optional(Type.Boolean())
+  is_active: Type.Optional(Type.Boolean()),
+  mfa_enabled: Type.Optional(Type.Boolean())
 })
 
 export const UserList = Type.Object({

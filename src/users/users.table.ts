@@ -18,6 +18,8 @@ export interface UsersTable {
   is_superuser: number
   is_verified: number
   is_primary: number
+  /** 1 once a TOTP factor is confirmed (migration 0007); kept by the MFA service. */
+  mfa_enabled?: number
   password_changed_at: string | Date
   created_at: string | Date
   updated_at: string | Date

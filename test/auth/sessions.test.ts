@@ -78,7 +78,9 @@ test('GET /sessions lists live sessions with the current one marked; DELETE revo
   assert.equal(list.statusCode, 200)
   const sessions = list.json() as Array<Record<string, unknown>>
   assert.equal(sessions.length, 2)
-  assert.deepEqual(Object.keys(sessions[0]!).sort(), ['created_at', 'current', 'expires_at', 'id', 'ip', 'last_used_at', 'user_agent'])
+  assert.deepEqual(Object.keys(sessions[0]!).sort(), ['amr', 'created_at', 'current', 'expires_at', 'id', 'ip', 'last_used_at', 'user_agent'])
+  // Issue 11: each session says how it was opened (RFC 8176).
+  assert.deepEqual(sessions[0]!.amr, ['pwd'])
   const current = sessions.find((s) => s.current)!
   assert.equal(current.user_agent, 'second-device')
   assert.equal(current.ip, '127.0.0.1')

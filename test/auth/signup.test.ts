@@ -14,7 +14,7 @@ test('sign-up answers 201 with tokens, the user and both cookies', async (t) => 
   assert.equal(body.token_type, 'bearer')
   assert.equal(body.expires_in, 900)
   assert.ok(body.access_token && body.refresh_token)
-  assert.deepEqual(Object.keys(body.user).sort(), ['created_at', 'email', 'id', 'is_active', 'is_superuser', 'is_verified', 'name', 'role', 'updated_at', 'username'])
+  assert.deepEqual(Object.keys(body.user).sort(), ['created_at', 'email', 'id', 'is_active', 'is_superuser', 'is_verified', 'mfa_enabled', 'name', 'role', 'updated_at', 'username'])
   assert.equal(body.user.email, email, 'email trimmed and lower-cased')
   assert.equal(body.user.username, 'Alice_1')
   assert.equal(body.user.role, 'member')

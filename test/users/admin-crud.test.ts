@@ -13,7 +13,7 @@ test('POST /users creates a user with defaults, never returning a hash; 409 and 
   const created = await app.inject({ method: 'POST', url: '/api/v1/users', headers: admin.headers, payload: { email: `  ${email.toUpperCase()} `, username, password: PASSWORD, unknown_field: 'x' } })
   assert.equal(created.statusCode, 201)
   const user = created.json()
-  assert.deepEqual(Object.keys(user).sort(), ['created_at', 'email', 'id', 'is_active', 'is_superuser', 'is_verified', 'name', 'role', 'updated_at', 'username'])
+  assert.deepEqual(Object.keys(user).sort(), ['created_at', 'email', 'id', 'is_active', 'is_superuser', 'is_verified', 'mfa_enabled', 'name', 'role', 'updated_at', 'username'])
   assert.equal(user.email, email.toLowerCase())
   assert.equal(user.role, 'member')
   assert.equal(user.is_active, true)

@@ -122,6 +122,17 @@ export const usersGroup: GroupSpec = {
     activate: changeCommand('activate', 'reactivate a user', { is_active: true }, 'Activated'),
     promote: changeCommand('promote', 'make a user superuser with role admin', { is_superuser: true, role: 'admin' }, 'Promoted'),
     demote: changeCommand('demote', 'make a superuser a member again (ends their sessions)', { is_superuser: false, role: 'member' }, 'Demoted'),
+    'reset-mfa': defineCommand({
+      synopsis: '<id|email>',
+      summary: "turn a user's two-step verification off (lost device); ends their sessions and mails them",
+      details: 'As DELETE /api/v1/users/{id}/mfa: the TOTP secret and recovery codes are deleted; passkeys are kept.',
+      parse: (input) => oneArg(input, 'users reset-mfa', 'user id or email'),
+      run: async (ctx, target) => {
+        const user = await ctx.users().find(target)
+        await ctx.mfaAdmin().resetMfa(user.id, OPERATOR)
+        return { json: { ...user, mfa_enabled: false }, text: `Two-step verification turned off for ${user.email}; their sessions were ended and they were told by mail` }
+      }
+    }),
     show: defineCommand({
       synopsis: '<id|email>',
       summary: 'one user',

@@ -6,6 +6,7 @@ export interface RenderedMail { subject: string, text: string, html: string }
 export type TemplateName =
   | 'welcome' | 'verify_email' | 'password_reset' | 'password_changed' | 'email_verified'
   | 'account_exists' | 'username_taken'
+  | 'mfa_enabled' | 'mfa_disabled' | 'mfa_reset'
 
 function greeting (name: string | null): string {
   return name ? `Hello ${name},` : 'Hello,'
@@ -83,5 +84,28 @@ export const templates = {
     'Finish signing up',
     null,
     [`Someone (hopefully you) tried to sign up with this address and the username "${a.username}", which is already taken.`,
-      'Please sign up again with another username. If this wasn\'t you, ignore this email.'])
+      'Please sign up again with another username. If this wasn\'t you, ignore this email.']),
+
+  // Two-step verification. `name` is null for an unverified address: the person
+  // who signed up with it may not own it.
+  mfa_enabled: (a: { name: string | null, forgotUrl: string }) => compose(
+    'Two-step verification turned on',
+    a.name,
+    ['Two-step verification was just turned on for your account: signing in now also asks for a code from your authenticator app.',
+      'Keep your recovery codes somewhere safe. If this wasn\'t you, reset your password right away.'],
+    { label: 'Reset your password', url: a.forgotUrl }),
+
+  mfa_disabled: (a: { name: string | null, forgotUrl: string }) => compose(
+    'Two-step verification turned off',
+    a.name,
+    ['Two-step verification was just turned off for your account: signing in now needs only your password.',
+      'If this wasn\'t you, reset your password right away and turn two-step verification on again.'],
+    { label: 'Reset your password', url: a.forgotUrl }),
+
+  mfa_reset: (a: { name: string | null, forgotUrl: string }) => compose(
+    'Two-step verification turned off by an administrator',
+    a.name,
+    ['An administrator turned two-step verification off for your account, as asked when a device is lost, and signed out every session.',
+      'Sign in with your password and turn two-step verification on again. If you did not ask for this, reset your password right away.'],
+    { label: 'Reset your password', url: a.forgotUrl })
 } satisfies Record<TemplateName, (args: never) => RenderedMail>

@@ -1,0 +1,95 @@
+import type { Db } from '../database.js'
+import type { MfaChallengeRow, MfaRecoveryCodeRow, MfaTotpRow } from './mfa.table.js'
+
+export function findTotp (db: Db, userId: string): Promise<MfaTotpRow | undefined> {
+  return db.selectFrom('mfa_totp').selectAll().where('user_id', '=', userId).executeTakeFirst()
+}
+
+/** Replaces a pending (unconfirmed) set-up; a confirmed factor stays (the insert then fails on the key). */
+export async function insertPendingTotp (db: Db, row: { userId: string, secret: string, now: string }): Promise<void> {
+  await db.deleteFrom('mfa_totp').where('user_id', '=', row.userId).where('confirmed_at', 'is', null).execute()
+  await db.insertInto('mfa_totp').values({ user_id: row.userId, secret: row.secret, confirmed_at: null, last_used_step: null, created_at: row.now }).execute()
+}
+
+/**
+ * Confirms the pending set-up with the step its first code was for. One statement: of two
+ * concurrent confirmations only one changes the row.
+ */
+export async function confirmPendingTotp (db: Db, userId: string, step: number, now: string): Promise<boolean> {
+  const result = await db.updateTable('mfa_totp').set({ confirmed_at: now, last_used_step: step })
+    .where('user_id', '=', userId).where('confirmed_at', 'is', null).executeTakeFirst()
+  return Number(result.numUpdatedRows) === 1
+}
+
+/**
+ * Records that the code of `step` was used, only if no code of this or a later step was
+ * accepted before: the replay check and the write are one atomic statement.
+ */
+export async function useTotpStep (db: Db, userId: string, step: number): Promise<boolean> {
+  const result = await db.updateTable('mfa_totp').set({ last_used_step: step })
+    .where('user_id', '=', userId)
+    .where('confirmed_at', 'is not', null)
+    .where((eb) => eb.or([eb('last_used_step', 'is', null), eb('last_used_step', '<', step)]))
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows) === 1
+}
+
+export async function deleteMfaFactors (db: Db, userId: string): Promise<boolean> {
+  const totp = await db.deleteFrom('mfa_totp').where('user_id', '=', userId).executeTakeFirst()
+  await db.deleteFrom('mfa_recovery_codes').where('user_id', '=', userId).execute()
+  return Number(totp.numDeletedRows) > 0
+}
+
+export function listRecoveryCodes (db: Db, userId: string): Promise<MfaRecoveryCodeRow[]> {
+  return db.selectFrom('mfa_recovery_codes').selectAll().where('user_id', '=', userId).execute()
+}
+
+export async function replaceRecoveryCodes (db: Db, userId: string, codes: Array<{ id: string, salt: string, codeHash: string }>, now: string): Promise<void> {
+  await db.deleteFrom('mfa_recovery_codes').where('user_id', '=', userId).execute()
+  await db.insertInto('mfa_recovery_codes')
+    .values(codes.map((c) => ({ id: c.id, user_id: userId, salt: c.salt, code_hash: c.codeHash, used_at: null, created_at: now })))
+    .execute()
+}
+
+/** Marks a code used; false if it already was (a concurrent use won). */
+export async function useRecoveryCode (db: Db, id: string, now: string): Promise<boolean> {
+  const result = await db.updateTable('mfa_recovery_codes').set({ used_at: now })
+    .where('id', '=', id).where('used_at', 'is', null).executeTakeFirst()
+  return Number(result.numUpdatedRows) === 1
+}
+
+export async function insertChallenge (db: Db, row: MfaChallengeRow): Promise<void> {
+  await db.insertInto('mfa_challenges').values(row).execute()
+}
+
+export function findChallenge (db: Db, tokenHash: string): Promise<MfaChallengeRow | undefined> {
+  return db.selectFrom('mfa_challenges').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst()
+}
+
+/**
+ * Takes the challenge for one verification: only a live one (not used, not expired, fewer
+ * than `maxFailures` wrong codes) that no other request holds. One statement, so of
+ * concurrent verifications exactly one gets it.
+ */
+export async function claimChallenge (db: Db, tokenHash: string, now: string, maxFailures: number): Promise<MfaChallengeRow | undefined> {
+  return db.updateTable('mfa_challenges').set({ used_at: now })
+    .where('token_hash', '=', tokenHash)
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', now)
+    .where('failed_attempts', '<', maxFailures)
+    .returningAll()
+    .executeTakeFirst()
+}
+
+/** After a wrong code: one more failure, and the challenge is free again (until the limit). */
+export async function releaseChallengeAfterFailure (db: Db, tokenHash: string): Promise<void> {
+  await db.updateTable('mfa_challenges')
+    .set((eb) => ({ used_at: null, failed_attempts: eb('failed_attempts', '+', 1) }))
+    .where('token_hash', '=', tokenHash)
+    .execute()
+}
+
+export async function deleteDeadChallenges (db: Db, before: string): Promise<number> {
+  const result = await db.deleteFrom('mfa_challenges').where('expires_at', '<', before).executeTakeFirst()
+  return Number(result.numDeletedRows)
+}

@@ -1,0 +1,256 @@
+import { AuditEvents, type AuditLog } from '../audit/audit.service.js'
+import type { ClientInfo, IssuedTokens } from '../auth/auth.service.js'
+import type { PasswordHasher } from '../passwords/password-hasher.js'
+import type { Config } from '../config/index.js'
+import type { Db } from '../database.js'
+import { uniqueViolationColumn } from '../db/errors.js'
+import { Errors } from '../http/errors.js'
+import type { RateLimiter } from '../rate-limits/rate-limit.js'
+import type { Clock } from '../lib/clock.js'
+import { newId, sha256 } from '../lib/crypto.js'
+import { createSecretBox } from '../lib/secret-box.js'
+import { mfaVerifications } from '../metrics/metrics.js'
+import type { SessionRevocation } from '../sessions/session-revocation.js'
+import { toUser } from '../users/users.mapper.js'
+import { findUserById, updateUser } from '../users/users.repository.js'
+import type { UserDto } from '../users/users.schemas.js'
+import type { UserRow } from '../users/users.table.js'
+import { enqueueMfaMail } from './mfa-mail.js'
+import { MFA_TOKEN_MAX_FAILURES } from './mfa-challenges.js'
+import {
+  claimChallenge, confirmPendingTotp, deleteMfaFactors, findChallenge, findTotp, insertPendingTotp, listRecoveryCodes,
+  releaseChallengeAfterFailure, replaceRecoveryCodes, useRecoveryCode, useTotpStep
+} from './mfa.repository.js'
+import { matchRecoveryCode, newRecoveryCodes } from './recovery-codes.js'
+import { matchTotp, newTotpSecret, otpauthUri } from './totp.js'
+
+/** RFC 8176: a password, then a one-time code (TOTP or recovery code): two factors. */
+export const SECOND_STEP_AMR: readonly string[] = ['pwd', 'otp', 'mfa']
+
+// Checked against when the user has no confirmed TOTP factor, so every verification costs
+// the same three HMACs whatever the account's state.
+const DECOY_SECRET = newTotpSecret()
+
+export interface MfaServiceDeps {
+  db: Db
+  config: Config
+  clock: Clock
+  hasher: PasswordHasher
+  /** Cached session answers carry the user object, whose mfa_enabled changes here. */
+  sessions: Pick<SessionRevocation, 'changeUser'>
+  /** Wrong codes and re-entered passwords, per account. */
+  limiter: RateLimiter
+  /** In the action's transaction; wrong codes, which write nothing else, outside one. */
+  audit: AuditLog
+  /** Opens the session of a completed sign-in (the sign-in flow's own). */
+  openSession: (trx: Db, user: UserDto, client: ClientInfo, amr: readonly string[]) => Promise<IssuedTokens>
+}
+
+type FactorMatch = { kind: 'totp', step: number } | { kind: 'recovery_code', id: string }
+
+export type MfaService = ReturnType<typeof createMfaService>
+
+export function createMfaService (deps: MfaServiceDeps) {
+  const { db, config, clock, hasher, sessions, limiter, audit } = deps
+  const box = createSecretBox(config.mfa.dataEncryptionKey ? Buffer.from(config.mfa.dataEncryptionKey, 'base64') : undefined)
+  const mailDeps = { config, clock }
+
+  function event (userId: string, client: ClientInfo, details?: Record<string, unknown>) {
+    return { userId, actorId: userId, ip: client.ip, userAgent: client.userAgent, ...(details ? { details } : {}) }
+  }
+
+  async function userRow (userId: string): Promise<UserRow> {
+    const row = await findUserById(db, userId)
+    if (!row) throw Errors.invalidToken()
+    return row
+  }
+
+  /** Re-authentication for the factor's management, behind the per-account limit. */
+  async function checkPassword (user: UserRow, password: string): Promise<void> {
+    await limiter.hit(user.id)
+    if (!(await hasher.verify(user.password_hash, password))) throw Errors.incorrectPassword()
+  }
+
+  function totpSecretOf (user: UserRow, stored: string): string {
+    const secret = box.open(stored, user.id)
+    // Not the client's mistake: the key was changed or the row tampered with.
+    if (secret === undefined) throw new Error('stored TOTP secret cannot be decrypted (was DATA_ENCRYPTION_KEY changed?)')
+    return secret
+  }
+
+  /**
+   * Which factor `code` is: a TOTP code of the confirmed secret, or one of the unused
+   * recovery codes. Both checks always run in full (three HMACs, one salted hash per stored
+   * recovery code, constant-time comparisons), so the time says nothing about the code.
+   * Nothing is consumed here.
+   */
+  async function matchFactor (user: UserRow, code: string): Promise<FactorMatch | undefined> {
+    const totp = await findTotp(db, user.id)
+    const recoveryCodes = await listRecoveryCodes(db, user.id)
+    const secret = totp?.confirmed_at ? totpSecretOf(user, totp.secret) : undefined
+    const step = matchTotp(secret ?? DECOY_SECRET, code, clock.now())
+    const recovery = matchRecoveryCode(recoveryCodes, code)
+    if (secret !== undefined && step !== undefined) return { kind: 'totp', step }
+    if (recovery && recovery.used_at === null) return { kind: 'recovery_code', id: recovery.id }
+    return undefined
+  }
+
+  /** Uses the matched factor up, atomically: false when it was already used (replay, race). */
+  async function consume (trx: Db, userId: string, match: FactorMatch): Promise<boolean> {
+    if (match.kind === 'totp') return useTotpStep(trx, userId, match.step)
+    return useRecoveryCode(trx, match.id, clock.now().toISOString())
+  }
+
+  /**
+   * Audited outside any transaction: the attempt changed nothing to commit with. `replayed`
+   * marks a code that was right but already used (ASVS 2.8.5: logged and refused).
+   */
+  async function codeFailed (user: UserRow, client: ClientInfo, during: string, replayed = false): Promise<void> {
+    await audit.record(AuditEvents.mfaCodeFailed, { userId: user.id, actorId: user.id, ip: client.ip, userAgent: client.userAgent, details: { during, reason: replayed ? 'replayed' : 'wrong_code' } })
+  }
+
+  async function issueRecoveryCodes (trx: Db, userId: string): Promise<string[]> {
+    const codes = newRecoveryCodes()
+    await replaceRecoveryCodes(trx, userId, codes.map((c) => ({ id: newId(), salt: c.salt, codeHash: c.codeHash })), clock.now().toISOString())
+    return codes.map((c) => c.code)
+  }
+
+  const service = {
+    /**
+     * Starts (or restarts) the TOTP set-up: a new secret, pending until `confirmTotp`. The
+     * secret is returned here only, and stored encrypted when DATA_ENCRYPTION_KEY is set.
+     */
+    async beginTotpSetup (userId: string, password: string): Promise<{ secret: string, otpauthUri: string }> {
+      const user = await userRow(userId)
+      await checkPassword(user, password)
+      if ((await findTotp(db, userId))?.confirmed_at) throw Errors.mfaAlreadyEnabled()
+      const secret = newTotpSecret()
+      const sealed = box.seal(secret, userId)
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await db.transaction().execute((trx) => insertPendingTotp(trx, { userId, secret: sealed, now: clock.now().toISOString() }))
+          break
+        } catch (error) {
+          // A concurrent set-up or confirmation of this user took the row between our delete
+          // and insert: a confirmed factor is a 409; another pending set-up is replaced.
+          if (!uniqueViolationColumn(error)) throw error
+          if ((await findTotp(db, userId))?.confirmed_at) throw Errors.mfaAlreadyEnabled()
+          if (attempt === 3) throw error
+        }
+      }
+      return { secret, otpauthUri: otpauthUri(secret, config.mfa.issuer, user.email) }
+    },
+
+    /**
+     * Confirms the pending set-up with a first code: two-step verification is on, the owner
+     * is told by mail, and the 10 recovery codes are returned (only their hashes are kept).
+     */
+    async confirmTotp (userId: string, code: string, client: ClientInfo): Promise<{ recoveryCodes: string[] }> {
+      const user = await userRow(userId)
+      await limiter.hit(userId)
+      const pending = await findTotp(db, userId)
+      const step = pending && !pending.confirmed_at ? matchTotp(totpSecretOf(user, pending.secret), code, clock.now()) : undefined
+      if (step === undefined) {
+        await codeFailed(user, client, 'confirm')
+        throw Errors.invalidCode()
+      }
+      const now = clock.now().toISOString()
+      const recoveryCodes = await sessions.changeUser(userId, async (trx) => {
+        // Of two concurrent confirmations one changes the row; the other finds nothing pending.
+        if (!(await confirmPendingTotp(trx, userId, step, now))) throw Errors.invalidCode()
+        const codes = await issueRecoveryCodes(trx, userId)
+        const updated = await updateUser(trx, userId, { mfa_enabled: 1, updated_at: now })
+        await enqueueMfaMail(trx, mailDeps, updated ?? user, 'mfa_enabled')
+        await audit.record(AuditEvents.mfaEnabled, event(userId, client), trx)
+        return codes
+      })
+      await limiter.reset(userId)
+      return { recoveryCodes }
+    },
+
+    /** A new set of recovery codes; the old set stops working. */
+    async regenerateRecoveryCodes (userId: string, password: string, client: ClientInfo): Promise<{ recoveryCodes: string[] }> {
+      const user = await userRow(userId)
+      await checkPassword(user, password)
+      if (!(await findTotp(db, userId))?.confirmed_at) throw Errors.mfaNotEnabled()
+      const recoveryCodes = await db.transaction().execute(async (trx) => {
+        const codes = await issueRecoveryCodes(trx, userId)
+        await audit.record(AuditEvents.mfaRecoveryCodesRegenerated, event(userId, client), trx)
+        return codes
+      })
+      return { recoveryCodes }
+    },
+
+    /** Turns two-step verification off: needs the password and a code (TOTP or recovery code). */
+    async disableTotp (userId: string, password: string, code: string, client: ClientInfo): Promise<void> {
+      const user = await userRow(userId)
+      await checkPassword(user, password)
+      if (!(await findTotp(db, userId))?.confirmed_at) throw Errors.mfaNotEnabled()
+      const match = await matchFactor(user, code)
+      const now = clock.now().toISOString()
+      const done = match !== undefined && await sessions.changeUser(userId, async (trx) => {
+        if (!(await consume(trx, userId, match))) return false
+        await deleteMfaFactors(trx, userId)
+        const updated = await updateUser(trx, userId, { mfa_enabled: 0, updated_at: now })
+        await enqueueMfaMail(trx, mailDeps, updated ?? user, 'mfa_disabled')
+        await audit.record(AuditEvents.mfaDisabled, event(userId, client, { with: match.kind }), trx)
+        return true
+      })
+      if (!done) {
+        await codeFailed(user, client, 'disable', match !== undefined)
+        throw Errors.invalidCode()
+      }
+      await limiter.reset(userId)
+    },
+
+    /**
+     * The second step of a sign-in: the mfa_token from /signin, /login or /token and a code.
+     * The token is held by one verification at a time (claimed in one statement), dies after
+     * 5 wrong codes and is spent by the first right one; wrong codes also count against the
+     * account (429 beyond the limit), whatever token they came with.
+     */
+    async verifySignin (mfaToken: string, code: string, client: ClientInfo): Promise<IssuedTokens> {
+      const tokenHash = sha256(mfaToken)
+      const now = clock.now()
+      const challenge = await findChallenge(db, tokenHash)
+      if (!challenge) {
+        mfaVerifications.inc({ outcome: 'invalid_token' })
+        throw Errors.invalidOneTimeToken()
+      }
+      try {
+        await limiter.hit(challenge.user_id)
+      } catch (error) {
+        mfaVerifications.inc({ outcome: 'rate_limited' })
+        throw error
+      }
+      const claimed = await claimChallenge(db, tokenHash, now.toISOString(), MFA_TOKEN_MAX_FAILURES)
+      const user = claimed ? await findUserById(db, claimed.user_id) : undefined
+      if (!user) {
+        mfaVerifications.inc({ outcome: 'invalid_token' })
+        throw Errors.invalidOneTimeToken()
+      }
+      const match = await matchFactor(user, code)
+      if (match && user.is_active !== 1) {
+        // Deactivated since the password step; only revealed with a right code. The token stays spent.
+        mfaVerifications.inc({ outcome: 'inactive_user' })
+        throw Errors.inactiveUser()
+      }
+      const tokens = match && await db.transaction().execute(async (trx) => {
+        if (!(await consume(trx, user.id, match))) return undefined
+        if (match.kind === 'recovery_code') await audit.record(AuditEvents.mfaRecoveryCodeUsed, event(user.id, client, { during: 'signin' }), trx)
+        await audit.record(AuditEvents.signinSuccess, event(user.id, client, { method: match.kind }), trx)
+        return deps.openSession(trx, toUser(user), client, SECOND_STEP_AMR)
+      })
+      if (!tokens) {
+        await releaseChallengeAfterFailure(db, tokenHash)
+        await codeFailed(user, client, 'signin', match !== undefined)
+        mfaVerifications.inc({ outcome: 'invalid_code' })
+        throw Errors.invalidCode(401)
+      }
+      await limiter.reset(user.id)
+      mfaVerifications.inc({ outcome: match.kind === 'totp' ? 'success_totp' : 'success_recovery_code' })
+      return tokens
+    }
+  }
+  return service
+}
