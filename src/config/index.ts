@@ -274,9 +274,13 @@ export function loadConfig (env: Env = process.env): Config {
   const publicUrl = httpUrl('PUBLIC_URL', publicUrlRaw ?? listenUrl(host, port))
   // With the default public URL on a loopback address, a browser may as well be pointed at
   // localhost: that origin is the same machine, so it is allowed too.
-  const defaultOrigins = publicUrlRaw === undefined && LOOPBACK_HOSTS.includes(publicUrl.hostname)
+  const loopbackDefault = publicUrlRaw === undefined && LOOPBACK_HOSTS.includes(publicUrl.hostname)
+  const defaultOrigins = loopbackDefault
     ? [publicUrl.origin, `http://localhost:${publicUrl.port}`]
     : [publicUrl.origin]
+  // WebAuthn takes a domain, never an IP address, as relying party id: with the loopback
+  // default, passkeys (and the authenticator apps' issuer, for the same account) use localhost.
+  const browserUrl = loopbackDefault ? new URL(`http://localhost:${publicUrl.port}`) : publicUrl
   const allowedOrigins = (read(env, 'ALLOWED_ORIGINS')?.split(',') ?? defaultOrigins)
     .map((o) => o.trim()).filter(Boolean)
     .map((o) => httpUrl('ALLOWED_ORIGINS', o).origin)
@@ -343,11 +347,11 @@ export function loadConfig (env: Env = process.env): Config {
     audit: { retentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 365, 0, 36_500) },
     signupEnumerationSafe: boolean(env, 'SIGNUP_ENUMERATION_SAFE', false),
     mfa: {
-      issuer: read(env, 'TOTP_ISSUER') ?? publicUrl.host,
+      issuer: read(env, 'TOTP_ISSUER') ?? browserUrl.host,
       dataEncryptionKey: dataEncryptionKey(env),
-      rpId: publicUrl.hostname,
-      rpName: read(env, 'TOTP_ISSUER') ?? publicUrl.host,
-      origin: publicUrl.origin
+      rpId: browserUrl.hostname,
+      rpName: read(env, 'TOTP_ISSUER') ?? browserUrl.host,
+      origin: browserUrl.origin
     },
     admin: { email: adminEmail, password: adminPassword },
     mail: {

@@ -4,6 +4,7 @@ import { validate } from '@scalar/openapi-parser'
 import addFormats from 'ajv-formats'
 import { OpenAPIBackend } from 'openapi-backend'
 import { PASSWORD, signUp, uniqueEmail, uniqueUsername } from '../helpers/factories.js'
+import { totpCode } from '../helpers/totp.js'
 import { listeningApp } from './listening-app.js'
 
 interface Doc {
@@ -157,6 +158,26 @@ test('every response of a walk-through, errors included, matches the document', 
   assert.equal((await call('GET', '/api/v1/roles', { headers: adminBearer })).status, 200)
   assert.equal((await call('GET', '/api/v1/users/00000000-0000-7000-8000-000000000000', { headers: adminBearer })).status, 404)
   assert.equal((await call('GET', '/api/v1/users', { headers: bearer })).status, 403)
+
+  // Two-step verification: set-up, the 403 mfa_required (its mfa_token kept), the second step.
+  const mfaEmail = uniqueEmail()
+  assert.equal((await call('POST', `${A}/signup`, { json: { email: mfaEmail, username: uniqueUsername(), password: PASSWORD } })).status, 201)
+  const mfaBearer = { authorization: `Bearer ${(await call('POST', `${A}/signin`, { json: { email: mfaEmail, password: PASSWORD } })).json().access_token as string}` }
+  const setup = await call('POST', `${A}/mfa/totp/setup`, { headers: mfaBearer, json: { password: PASSWORD } })
+  assert.equal(setup.status, 200)
+  const confirmed = await call('POST', `${A}/mfa/totp/confirm`, { headers: mfaBearer, json: { code: totpCode(setup.json().secret, new Date()) } })
+  assert.equal(confirmed.status, 200)
+  const secondStep = await call('POST', `${A}/signin`, { json: { email: mfaEmail, password: PASSWORD } })
+  assert.equal(secondStep.status, 403)
+  assert.equal(secondStep.json().code, 'mfa_required')
+  assert.match(secondStep.json().mfa_token, /\S{20,}/)
+  const viaToken = await call('POST', `${A}/token`, { form: { grant_type: 'password', username: mfaEmail, password: PASSWORD } })
+  assert.equal(viaToken.status, 403)
+  assert.match(viaToken.json().mfa_token, /\S{20,}/)
+  assert.equal((await call('POST', `${A}/mfa/verify`, { json: { mfa_token: secondStep.json().mfa_token, code: '000000x' } })).status, 401) // invalid_code
+  const verified = await call('POST', `${A}/mfa/verify`, { json: { mfa_token: secondStep.json().mfa_token, code: confirmed.json().recovery_codes[0] } })
+  assert.equal(verified.status, 200)
+  assert.equal((await call('GET', `${A}/me`, { headers: { authorization: `Bearer ${verified.json().access_token as string}` } })).status, 200)
 
   // The errors the service really sends.
   assert.equal((await call('POST', `${A}/signin`, { raw: '{"email": ', requestIsValid: false })).status, 400) // invalid_json
