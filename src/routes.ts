@@ -3,6 +3,7 @@ import { auditRoutes } from './admin/audit.routes.js'
 import { rolesRoutes } from './admin/roles.routes.js'
 import { usersRoutes } from './admin/users.routes.js'
 import { authRoutes } from './auth/auth.routes.js'
+import { oauthMetadataRoutes } from './auth/oauth-metadata.js'
 import { healthRoutes } from './health/health.routes.js'
 import { openApiRoutes } from './http/openapi.js'
 import { metricsRoutes } from './metrics/metrics.js'
@@ -38,6 +39,7 @@ export function routeTable (s: Services): RouteGroup[] {
     group('', ['GET /metrics'], metricsRoutes, { token: s.config.metricsToken }),
     group('', ['GET /docs', 'GET /docs/*', 'GET /openapi.json'], openApiRoutes, {}),
     group('', ['GET /.well-known/jwks.json'], jwksRoutes, { signer: s.signer }),
+    group('', ['GET /.well-known/oauth-authorization-server'], oauthMetadataRoutes, { config: s.config }),
     group('/api/v1/auth', [
       'POST /signup', 'POST /signin', 'POST /login', 'POST /token', 'POST /refresh', 'POST /logout', 'POST /logout-all',
       'GET /me', 'PATCH /me', 'POST /change-password', 'GET /sessions', 'DELETE /sessions/:id'

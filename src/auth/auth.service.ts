@@ -29,6 +29,8 @@ export interface SignInAttempt {
   password: string
   ip: string | null
   userAgent: string | null
+  /** The OAuth client named at the token endpoint; absent elsewhere (the default client). */
+  clientId?: string | undefined
 }
 
 export interface IssuedTokens {
@@ -109,8 +111,8 @@ export function createAuthService (deps: AuthServiceDeps) {
     throw error
   }
 
-  async function accessTokenFor (user: UserDto, sessionId: string, amr: readonly string[]) {
-    return signer.signAccessToken({ sub: user.id, sid: sessionId, role: user.role, email: user.email, amr })
+  async function accessTokenFor (user: UserDto, session: { id: string, clientId: string, amr: readonly string[] }) {
+    return signer.signAccessToken({ sub: user.id, sid: session.id, role: user.role, email: user.email, clientId: session.clientId, amr: session.amr })
   }
 
   /** Opens a session for a verified user and issues its first token pair; `amr` says how it was verified. */
@@ -118,9 +120,11 @@ export function createAuthService (deps: AuthServiceDeps) {
     const now = clock.now()
     const sessionId = newId()
     const secret = randomToken(32)
+    const clientId = client.clientId ?? config.tokens.defaultClientId
     await insertSession(trx, {
       id: sessionId,
       user_id: user.id,
+      client_id: clientId,
       refresh_token_hash: sha256(secret),
       created_at: now.toISOString(),
       last_used_at: now.toISOString(),
@@ -130,7 +134,7 @@ export function createAuthService (deps: AuthServiceDeps) {
       user_agent: client.userAgent?.slice(0, 512) ?? null,
       amr: amr.join(' ')
     })
-    const access = await accessTokenFor(user, sessionId, amr)
+    const access = await accessTokenFor(user, { id: sessionId, clientId, amr })
     return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken: `${sessionId}.${secret}`, user }
   }
 
@@ -234,7 +238,7 @@ export function createAuthService (deps: AuthServiceDeps) {
      */
     async signIn (attempt: SignInAttempt): Promise<IssuedTokens> {
       const email = normalizeEmail(attempt.email)
-      const client: ClientInfo = { ip: attempt.ip, userAgent: attempt.userAgent }
+      const client: ClientInfo = { ip: attempt.ip, userAgent: attempt.userAgent, clientId: attempt.clientId }
       try {
         await rateLimits.signinPerIp.hit(attempt.ip ?? '')
         await rateLimits.signinPerAccount.hit(email)
@@ -288,7 +292,10 @@ export function createAuthService (deps: AuthServiceDeps) {
         now: now.toISOString(),
         expiresAt: addSeconds(now, config.tokens.refreshTtlSeconds).toISOString(),
         // Past its absolute lifetime a session cannot be refreshed, however active it is.
-        createdAfter: addSeconds(now, -config.tokens.sessionMaxAgeSeconds).toISOString()
+        createdAfter: addSeconds(now, -config.tokens.sessionMaxAgeSeconds).toISOString(),
+        // A refresh token works only for the client it was issued to (RFC 6749 §6); one that
+        // names another client rotates nothing, and reads as an invalid token.
+        ...(client?.clientId !== undefined ? { clientId: client.clientId, defaultClientId: config.tokens.defaultClientId } : {})
       })
       if (!rotated) {
         const session = await findSession(db, parsed.sessionId)
@@ -305,7 +312,7 @@ export function createAuthService (deps: AuthServiceDeps) {
       const live = await liveness.check(parsed.sessionId)
       if (!live || !live.user.is_active) throw Errors.invalidRefreshToken()
       // A refreshed token says how the session was opened, not that it was refreshed.
-      const access = await accessTokenFor(live.user, parsed.sessionId, amrOf(rotated.amr))
+      const access = await accessTokenFor(live.user, { id: parsed.sessionId, clientId: rotated.client_id ?? config.tokens.defaultClientId, amr: amrOf(rotated.amr) })
       return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken: `${parsed.sessionId}.${newSecret}`, user: live.user }
     },
 

@@ -93,6 +93,13 @@ export interface Config {
   }
   readonly tokens: {
     readonly issuer: string
+    /** `aud` of every access token (RFC 9068), and what the verifier requires. */
+    readonly audience: string
+    /**
+     * `client_id` of tokens issued to callers that name no client: the API's own endpoints, and
+     * `/token` requests without a `client_id` (public clients only; the value is not a credential).
+     */
+    readonly defaultClientId: string
     /** HS256 secret; when unset, asymmetric keys are generated and kept in the database. */
     readonly jwtSecret: string | undefined
     readonly algorithm: JwtAlgorithm
@@ -270,12 +277,44 @@ function metricsToken (env: Env): string | undefined {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
+/** An OAuth client id as it appears in tokens: short, printable, no separators of other syntaxes. */
+export const CLIENT_ID_PATTERN = /^[A-Za-z0-9._~:-]{1,64}$/
+
+/**
+ * Where the service is reached when PUBLIC_URL is unset: the address it listens on, so links,
+ * the issuer and the CSRF origin all match what the start-up line prints. A wildcard listen
+ * address is reached through the loopback address.
+ */
+function listenUrl (host: string, port: number): string {
+  const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host
+  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`
+}
+
+const LOOPBACK_HOSTS = ['127.0.0.1', '[::1]']
+
 /** Builds and validates the configuration; throws `ConfigError` naming the first bad variable. */
 export function loadConfig (env: Env = process.env): Config {
-  const publicUrl = httpUrl('PUBLIC_URL', read(env, 'PUBLIC_URL') ?? 'http://localhost:8000')
-  const allowedOrigins = (read(env, 'ALLOWED_ORIGINS')?.split(',') ?? [publicUrl.origin])
+  const host = read(env, 'HOST') ?? '127.0.0.1'
+  const port = integer(env, 'PORT', 8000, 0, 65535)
+  const publicUrlRaw = read(env, 'PUBLIC_URL')
+  const publicUrl = httpUrl('PUBLIC_URL', publicUrlRaw ?? listenUrl(host, port))
+  // With the default public URL on a loopback address, a browser may as well be pointed at
+  // localhost: that origin is the same machine, so it is allowed too.
+  const loopbackDefault = publicUrlRaw === undefined && LOOPBACK_HOSTS.includes(publicUrl.hostname)
+  const defaultOrigins = loopbackDefault
+    ? [publicUrl.origin, `http://localhost:${publicUrl.port}`]
+    : [publicUrl.origin]
+  // WebAuthn takes a domain, never an IP address, as relying party id: with the loopback
+  // default, passkeys (and the authenticator apps' issuer, for the same account) use localhost.
+  const browserUrl = loopbackDefault ? new URL(`http://localhost:${publicUrl.port}`) : publicUrl
+  const allowedOrigins = (read(env, 'ALLOWED_ORIGINS')?.split(',') ?? defaultOrigins)
     .map((o) => o.trim()).filter(Boolean)
     .map((o) => httpUrl('ALLOWED_ORIGINS', o).origin)
+  const issuer = read(env, 'JWT_ISSUER') ?? publicUrl.origin
+  const audience = read(env, 'JWT_AUDIENCE') ?? issuer
+  if (/\s|,/.test(audience)) throw new ConfigError('JWT_AUDIENCE', 'must be one audience (a URI or name, no spaces or commas)')
+  const defaultClientId = read(env, 'OAUTH_DEFAULT_CLIENT_ID') ?? 'authd'
+  if (!CLIENT_ID_PATTERN.test(defaultClientId)) throw new ConfigError('OAUTH_DEFAULT_CLIENT_ID', 'must be 1-64 characters of A-Z a-z 0-9 . _ ~ : -')
 
   const jwtSecret = read(env, 'JWT_SECRET')
   if (jwtSecret !== undefined && Buffer.byteLength(jwtSecret) < 32) {
@@ -298,8 +337,8 @@ export function loadConfig (env: Env = process.env): Config {
   const redisUrl = optionalUrl(env, 'REDIS_URL', ['redis:', 'rediss:'])
 
   const config: Config = {
-    host: read(env, 'HOST') ?? '127.0.0.1',
-    port: integer(env, 'PORT', 8000, 0, 65535),
+    host,
+    port,
     databaseUrl: databaseUrlValue,
     database: {
       connectTimeoutMs: integer(env, 'DATABASE_CONNECT_TIMEOUT_MS', 5000, 100, 600_000),
@@ -334,11 +373,11 @@ export function loadConfig (env: Env = process.env): Config {
     audit: { retentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 365, 0, 36_500) },
     signupEnumerationSafe: boolean(env, 'SIGNUP_ENUMERATION_SAFE', false),
     mfa: {
-      issuer: read(env, 'TOTP_ISSUER') ?? publicUrl.host,
+      issuer: read(env, 'TOTP_ISSUER') ?? browserUrl.host,
       dataEncryptionKey: dataEncryptionKey(env),
-      rpId: publicUrl.hostname,
-      rpName: read(env, 'TOTP_ISSUER') ?? publicUrl.host,
-      origin: publicUrl.origin
+      rpId: browserUrl.hostname,
+      rpName: read(env, 'TOTP_ISSUER') ?? browserUrl.host,
+      origin: browserUrl.origin
     },
     admin: { email: adminEmail, password: adminPassword },
     mail: {
@@ -355,7 +394,9 @@ export function loadConfig (env: Env = process.env): Config {
       }
     },
     tokens: {
-      issuer: read(env, 'JWT_ISSUER') ?? publicUrl.origin,
+      issuer,
+      audience,
+      defaultClientId,
       jwtSecret,
       algorithm: algorithmRaw as JwtAlgorithm,
       accessTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL', 900, 1),

@@ -48,6 +48,7 @@ export function registerErrorHandling (app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof AppError) return send(reply, error)
     if (error instanceof OAuthError) {
+      for (const [name, value] of Object.entries(error.headers)) reply.header(name, value)
       return reply.code(error.statusCode).header('cache-control', 'no-store')
         .send({ error: error.error, error_description: error.description, ...error.extra })
     }

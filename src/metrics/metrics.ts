@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { Errors } from '../http/errors.js'
+import { errorResponses } from '../http/openapi-conventions.js'
 import { constantTimeEqual, sha256 } from '../lib/crypto.js'
 
 /**
@@ -185,7 +186,17 @@ export const metricsRoutes: FastifyPluginAsync<MetricsRoutesOptions> = async (ap
   const expected = options.token === undefined ? undefined : `Bearer ${options.token}`
   app.get('/metrics', {
     logLevel: 'warn',
-    schema: { tags: ['operations'], summary: 'Prometheus metrics', operationId: 'metrics' }
+    schema: {
+      tags: ['operations'],
+      summary: 'Prometheus metrics',
+      operationId: 'metrics',
+      produces: ['text/plain'],
+      response: {
+        200: { description: 'Prometheus text exposition format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } },
+        // Only when METRICS_TOKEN is set: the scraper sends `Authorization: Bearer <token>`.
+        ...errorResponses('not_authenticated', 'invalid_token')
+      }
+    }
   }, async (request, reply) => {
     // METRICS_TOKEN: the series name routes, limits and load, which is no one else's business.
     // Compared in constant time, so the token cannot be guessed byte by byte from timings.

@@ -12,8 +12,8 @@ export function findSession (db: Db, id: string): Promise<SessionRow | undefined
   return db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst()
 }
 
-export interface RefreshRotation { id: string, oldHash: string, newHash: string, now: string, expiresAt: string, createdAfter: string }
-export type RotateRefreshToken = (args: RefreshRotation) => Promise<{ user_id: string, amr: string | null | undefined } | undefined>
+export interface RefreshRotation { id: string, oldHash: string, newHash: string, now: string, expiresAt: string, createdAfter: string, clientId?: string, defaultClientId?: string }
+export type RotateRefreshToken = (args: RefreshRotation) => Promise<{ user_id: string, client_id: string | null, amr: string | null } | undefined>
 
 /**
  * Rotates the refresh token in one atomic statement: only the request that still holds the
@@ -22,12 +22,19 @@ export type RotateRefreshToken = (args: RefreshRotation) => Promise<{ user_id: s
  * each call (the building and compiling cost about as much as the statement itself).
  */
 export function prepareRefreshRotation (statements: StatementPreparer): RotateRefreshToken {
-  const rotate = statements.prepare<{ user_id: string, amr: string | null }>('authd_rotate_refresh_token',
+  // The client check is in the statement, so a token presented by another client rotates
+  // nothing: `? = 0` skips it when the request names no client, and sessions from before
+  // client ids were recorded (null) belong to the default client.
+  const rotate = statements.prepare<{ user_id: string, client_id: string | null, amr: string | null }>('authd_rotate_refresh_token_v2',
     'update sessions set refresh_token_hash = ?, previous_refresh_token_hash = ?, last_used_at = ?, expires_at = ?' +
     ' where id = ? and refresh_token_hash = ? and revoked_at is null and expires_at > ? and created_at > ?' +
-    ' returning user_id, amr')
+    ' and (? = 0 or client_id = ? or (? = 1 and client_id is null))' +
+    ' returning user_id, client_id, amr')
   return async (args) => {
-    const rows = await rotate([args.newHash, args.oldHash, args.now, args.expiresAt, args.id, args.oldHash, args.now, args.createdAfter])
+    const checkClient = args.clientId === undefined ? 0 : 1
+    const nullIsDefault = args.clientId !== undefined && args.clientId === args.defaultClientId ? 1 : 0
+    const rows = await rotate([args.newHash, args.oldHash, args.now, args.expiresAt, args.id, args.oldHash, args.now, args.createdAfter,
+      checkClient, args.clientId ?? '', nullIsDefault])
     return rows[0]
   }
 }

@@ -5,6 +5,8 @@ export interface SessionsTable {
   refresh_token_hash: string
   /** Hash of the token rotated out last: presenting it again is reuse (see 0005_security). */
   previous_refresh_token_hash?: string | null
+  /** The OAuth client the session was opened for (RFC 9068 `client_id`); null: the default client. */
+  client_id?: string | null
   created_at: string | Date
   last_used_at: string | Date
   expires_at: string | Date

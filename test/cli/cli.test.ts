@@ -29,9 +29,9 @@ test('cli: migrate, create a superuser from stdin, who can then use the admin AP
   assert.equal(again.stdout.trim(), 'Already up to date')
   const down = await cli(url, ['migrate', 'down'])
   assert.equal(down.code, 0, down.stderr)
-  assert.match(down.stdout, /^Down 0005_security: Success\n$/)
+  assert.match(down.stdout, /^Down 0007_mfa: Success\n$/)
   const up = await cli(url, ['migrate', 'up'])
-  assert.match(up.stdout, /^Up 0005_security: Success\n$/, up.stderr)
+  assert.match(up.stdout, /^Up 0007_mfa: Success\n$/, up.stderr)
 
   const email = uniqueEmail('Ops')
   const created = await cli(url, ['users', 'create', '--email', email, '--username', 'ops_admin', '--superuser', '--name', 'Ops'], `${ADMIN_PASSWORD}\n`)

@@ -115,7 +115,7 @@ test('help: every command, the output rule and the exit codes, on stdout with ex
   assert.equal(help.code, 0, help.stderr)
   assert.equal(help.stderr, '')
   const commands = [
-    'users create', 'users set-password', 'users deactivate', 'users activate', 'users promote', 'users demote', 'users show', 'users list', 'users search',
+    'users create', 'users set-password', 'users deactivate', 'users activate', 'users promote', 'users demote', 'users reset-mfa', 'users show', 'users list', 'users search',
     'keys list', 'keys rotate', 'keys prune', 'outbox list', 'outbox show', 'outbox stats', 'outbox retry', 'import users', 'migrate up', 'migrate down'
   ]
   const listed = [...help.stdout.matchAll(/^ {2}([a-z]+ [a-z-]+)\b/gm)].map((m) => m[1])

@@ -13,10 +13,13 @@ test('0005_security migrates up, down and up again', async (t) => {
     ? (await sql<{ name: string }>`select column_name as name from information_schema.columns where table_schema = current_schema() and table_name = 'sessions'`.execute(db)).rows.map((c) => c.name)
     : (await sql<{ name: string }>`select name from pragma_table_info('sessions')`.execute(db)).rows.map((c) => c.name)
   assert.ok((await columns()).includes('previous_refresh_token_hash'))
-  // Later migrations first, one step at a time, down to this one.
-  let down = await migrateDown(db)
-  while (down[0] !== undefined && down[0].migrationName > '0005_security') down = await migrateDown(db)
-  assert.equal(down[0]?.migrationName, '0005_security')
+  // Later migrations are reverted first; stop once 0005 itself has gone down.
+  let reverted: string | undefined
+  while (reverted !== '0005_security') {
+    const down = await migrateDown(db)
+    assert.ok(down.length > 0, '0005_security was never reverted')
+    reverted = down[0]?.migrationName
+  }
   assert.ok(!(await columns()).includes('previous_refresh_token_hash'))
   await migrateToLatest(db)
   assert.ok((await columns()).includes('previous_refresh_token_hash'))
