@@ -83,7 +83,7 @@ export const pagesRoutes: FastifyPluginAsyncTypebox<PagesOptions> = async (app, 
     return render(reply, 'error', { title: error.statusCode === 404 ? 'Not found' : 'Something went wrong', csrfToken: '', alert: message }, error.statusCode)
   })
 
-  app.get('/assets/*', { config: { quietAccessLog: true } }, async (request, reply) => {
+  app.get('/assets/*', { config: { quietAccessLog: true }, schema: { hide: true } }, async (request, reply) => {
     const asset = assets.get((request.params as { '*': string })['*'])
     if (!asset) throw Errors.notFound()
     return reply.type(asset.type).header('cache-control', 'public, max-age=3600').send(asset.body)
