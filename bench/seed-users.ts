@@ -9,6 +9,13 @@ const DOMAINS = ['example.com', 'example.org', 'mail.test', 'corp.example', 'uni
 
 const capital = (s: string) => s[0]!.toUpperCase() + s.slice(1)
 
+const SEED_EPOCH = Date.UTC(2020, 0, 1)
+
+/** When the i-th seeded user was created: seeded users are told apart by it. */
+export function seededAt (i: number): string {
+  return new Date(SEED_EPOCH + i * 1000).toISOString()
+}
+
 /** The identity of the i-th seeded user (0-based), so a bench can search for one. */
 export function seededUser (i: number): { email: string, username: string, name: string } {
   const first = FIRST[i % FIRST.length]!
@@ -21,18 +28,22 @@ export function seededUser (i: number): { email: string, username: string, name:
  * portable way through Kysely. Every user shares one argon2 hash of a random password nobody
  * knows, so seeded accounts cannot be signed in to. Returns the number inserted.
  *
- * Users are `first.lastN@domain` / `firstlastN` / "First Last", created one second apart, one
+ * Users are `first.lastN@domain` / `firstlastN` / "First Last", the N-th created N seconds after
+ * 2020-01-01T00:00:00Z (`seededAt`), one
  * in 50 inactive: each first or last name matches about 1/30 or 1/50 of the users, while
  * `N` makes each user findable alone.
  */
-export async function seedUsers (db: Kysely<Database>, count: number, options: { onProgress?: (done: number) => void } = {}): Promise<number> {
+export async function seedUsers (db: Kysely<Database>, count: number, options: { onProgress?: (done: number) => void, offset?: number } = {}): Promise<number> {
   const postgres = db.getExecutor().adapter instanceof PostgresAdapter
   // Parameters per statement: SQLite allows 32,766, PostgreSQL 65,535; a user row has 14.
   const rowsPerInsert = postgres ? 4000 : 2000
   const rowsPerTransaction = 20_000
   const hash = await argon2.hash(randomToken(), { type: argon2.argon2id, memoryCost: 1024, timeCost: 1 })
-  const start = Date.UTC(2020, 0, 1)
-  let done = 0
+  const start = SEED_EPOCH
+  // Users offset … offset + count - 1: a later call with another offset adds different users.
+  const offset = options.offset ?? 0
+  let done = offset
+  count += offset
   while (done < count) {
     const end = Math.min(count, done + rowsPerTransaction)
     await db.transaction().execute(async (trx) => {
@@ -62,7 +73,7 @@ export async function seedUsers (db: Kysely<Database>, count: number, options: {
       }
     })
     done = end
-    options.onProgress?.(done)
+    options.onProgress?.(done - offset)
   }
-  return done
+  return done - offset
 }

@@ -3,9 +3,11 @@ import { auditRoutes } from './admin/audit.routes.js'
 import { rolesRoutes } from './admin/roles.routes.js'
 import { usersRoutes } from './admin/users.routes.js'
 import { authRoutes } from './auth/auth.routes.js'
+import { oauthMetadataRoutes } from './auth/oauth-metadata.js'
 import { healthRoutes } from './health/health.routes.js'
 import { openApiRoutes } from './http/openapi.js'
 import { metricsRoutes } from './metrics/metrics.js'
+import { pagesRoutes } from './pages/pages.routes.js'
 import { mfaAdminRoutes, mfaRoutes } from './mfa/mfa.routes.js'
 import { passkeysRoutes } from './mfa/passkeys.routes.js'
 import { recoveryRoutes } from './recovery/recovery.routes.js'
@@ -34,9 +36,10 @@ export function routeTable (s: Services): RouteGroup[] {
   const { authenticate } = s
   return [
     group('', ['GET /healthz', 'GET /readyz'], healthRoutes, { readinessChecks: s.readinessChecks }),
-    group('', ['GET /metrics'], metricsRoutes, {}),
+    group('', ['GET /metrics'], metricsRoutes, { token: s.config.metricsToken }),
     group('', ['GET /docs', 'GET /docs/*', 'GET /openapi.json'], openApiRoutes, {}),
     group('', ['GET /.well-known/jwks.json'], jwksRoutes, { signer: s.signer }),
+    group('', ['GET /.well-known/oauth-authorization-server'], oauthMetadataRoutes, { config: s.config }),
     group('/api/v1/auth', [
       'POST /signup', 'POST /signin', 'POST /login', 'POST /token', 'POST /refresh', 'POST /logout', 'POST /logout-all',
       'GET /me', 'PATCH /me', 'POST /change-password', 'GET /sessions', 'DELETE /sessions/:id'
@@ -54,7 +57,19 @@ export function routeTable (s: Services): RouteGroup[] {
     group('/api/v1/users', ['GET /', 'POST /', 'GET /:id', 'PATCH /:id', 'DELETE /:id'], usersRoutes, { users: s.users, authenticate }),
     group('/api/v1/users', ['DELETE /:id/mfa'], mfaAdminRoutes, { admin: s.mfaAdmin, authenticate }),
     group('/api/v1/roles', ['GET /', 'POST /'], rolesRoutes, { roles: s.roles, authenticate }),
-    group('/api/v1/audit-events', ['GET /'], auditRoutes, { authenticate, reader: s.auditReader })
+    group('/api/v1/audit-events', ['GET /'], auditRoutes, { authenticate, reader: s.auditReader }),
+    // The hosted pages (HTML forms posting to page routes of their own) and their assets.
+    group('', [
+      'GET /assets/*',
+      'GET /signin', 'POST /signin', 'GET /signup', 'POST /signup',
+      'GET /forgot-password', 'POST /forgot-password', 'GET /reset-password', 'POST /reset-password',
+      'GET /verify-email', 'POST /verify-email',
+      'GET /account', 'GET /api/v1/auth/renew', 'POST /account/profile', 'POST /account/password',
+      'POST /account/sessions/:id/revoke', 'POST /account/verification', 'POST /account/signout', 'POST /account/signout-all',
+      'POST /signin/second-step', 'POST /account/mfa/setup', 'POST /account/mfa/confirm', 'POST /account/mfa/recovery-codes',
+      'POST /account/mfa/disable', 'POST /account/mfa/recovery-codes/download',
+      'POST /account/passkeys/:id/rename', 'POST /account/passkeys/:id/remove'
+    ], pagesRoutes, { config: s.config, auth: s.auth, recovery: s.recovery, rateLimits: s.rateLimits, authenticate, twoStep: s.mfa, passkeys: s.passkeys })
   ]
 }
 

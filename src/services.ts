@@ -9,13 +9,14 @@ import { migrateToLatest } from './db/migrate.js'
 import type { KeyValueStore } from './kv/kv.js'
 import { createMemoryKv } from './kv/memory-kv.js'
 import { createRedisKv } from './kv/redis-kv.js'
-import { createRedis } from './kv/redis.js'
+import { checkRedis, createRedis } from './kv/redis.js'
 import type { Clock } from './lib/clock.js'
 import { createLogMailer } from './mail/log-mailer.js'
 import { createOutboxSender } from './mail/outbox-sender.js'
 import { outboxStats } from './mail/outbox.repository.js'
 import { createSmtpMailer } from './mail/smtp-mailer.js'
-import { registerOutboxDepth } from './metrics/metrics.js'
+import { registerDependencyState, registerOutboxDepth } from './metrics/metrics.js'
+import { describeError } from './lib/outage.js'
 import type { PasswordHasher } from './passwords/password-hasher.js'
 import { passwordPolicyFromConfig, preloadPasswordPolicy } from './passwords/password-policy.js'
 import { type AuthRateLimits, createAuthRateLimits, withFallback } from './rate-limits/rate-limit.js'
@@ -64,8 +65,15 @@ export interface Services {
  */
 export async function buildServices (app: FastifyInstance, config: Config, deps: { clock: Clock, hasher: PasswordHasher }): Promise<Services> {
   const { clock, hasher } = deps
-  const database: DatabaseHandle = createDb(config.databaseUrl)
+  const database: DatabaseHandle = createDb(config.databaseUrl, {
+    timeouts: config.database,
+    // One line, not the driver's error object: the pool has dropped the connection and opens
+    // another on the next query; requests in between answer 503.
+    onConnectionError: (error) => app.log.warn({ error: describeError(error) }, 'database connection lost')
+  })
   app.addHook('onClose', async () => { await database.close() })
+  // Fails start-up with one line naming DATABASE_URL (and the timeout) instead of hanging.
+  await database.verify().catch(async (error: unknown) => { await app.close(); throw error })
   await migrateToLatest(database.db)
   const { db } = database
   const redis = config.redisUrl ? createRedis(config.redisUrl) : undefined
@@ -74,7 +82,7 @@ export async function buildServices (app: FastifyInstance, config: Config, deps:
     app.addHook('onClose', async () => { await redis.quit().catch(() => redis.disconnect()) })
   }
 
-  const localKv = createMemoryKv({ clock })
+  const localKv = createMemoryKv({ clock, maxKeys: config.rateLimitMemoryMaxKeys })
   const kv: KeyValueStore = redis ? withFallback(createRedisKv(redis, config.redisKeyPrefix), localKv, app.log) : localKv
   app.addHook('onClose', async () => { await kv.close() })
   const rateLimits = createAuthRateLimits(config, kv)
@@ -151,6 +159,12 @@ export async function buildServices (app: FastifyInstance, config: Config, deps:
   // Read only when /metrics is scraped.
   const stopOutboxDepth = registerOutboxDepth(async () => (await outboxStats(db, clock.now())).pending)
   app.addHook('onClose', async () => { stopOutboxDepth() })
+  const stopDependencyState = registerDependencyState({
+    databasePool: database.poolState,
+    redisUp: redis ? () => (redis.status === 'ready' ? 1 : 0) : undefined,
+    hashQueue: hasher.queueState
+  })
+  app.addHook('onClose', async () => { stopDependencyState() })
   app.addHook('onClose', async () => {
     await outboxSender.stop()
     await mailer.close()
@@ -158,7 +172,7 @@ export async function buildServices (app: FastifyInstance, config: Config, deps:
 
   const readinessChecks: Services['readinessChecks'] = {
     database: () => sql`select 1`.execute(db),
-    ...(redis ? { redis: () => redis.ping() } : {}),
+    ...(redis ? { redis: () => checkRedis(redis) } : {}),
     // Still serving while it is down (from the database), but no longer at full speed.
     ...(revocationChannelUp
       ? { revocations: async () => { if (!revocationChannelUp()) throw new Error('revocation channel not subscribed') } }

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Authenticate } from '../sessions/authenticate.js'
 import { requireSuperuser } from '../sessions/authorize.js'
-import { errorResponses } from '../http/schemas.js'
+import { AUTHENTICATED, described, errorResponses } from '../http/schemas.js'
 import { AuditPage, AuditQuery } from '../audit/audit.schemas.js'
 import type { AuditReader } from '../audit/audit-reader.js'
 
@@ -19,9 +19,9 @@ export const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async 
       tags: ['admin'],
       summary: 'Security events, newest first (superuser only)',
       operationId: 'listAuditEvents',
-      security: [{ bearer: [] }],
+      security: AUTHENTICATED,
       querystring: AuditQuery,
-      response: { 200: AuditPage, ...errorResponses(401, 403, 422) }
+      response: { 200: described(AuditPage, 'One page of audit events, newest first'), ...errorResponses('forbidden') }
     }
   }, async (request) => {
     const { user_id: userId, type, limit, offset } = request.query

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { Authenticate } from '../sessions/authenticate.js'
 import { requireSuperuser } from '../sessions/authorize.js'
-import { errorResponses } from '../http/schemas.js'
+import { described, errorResponses } from '../http/schemas.js'
 import { actorOf } from './users.routes.js'
 import { CreateRoleBody, Role } from '../roles/roles.schemas.js'
 import type { RolesService } from '../roles/roles.service.js'
@@ -21,7 +21,7 @@ export const rolesRoutes: FastifyPluginAsyncTypebox<RolesRoutesOptions> = async 
   app.addHook('onRequest', requireSuperuser)
 
   app.get('/', {
-    schema: { tags, summary: 'List roles', operationId: 'listRoles', security, response: { 200: Type.Array(Role), ...errorResponses(401, 403) } }
+    schema: { tags, summary: 'List roles', operationId: 'listRoles', security, response: { 200: Type.Array(Role, { description: 'Every role' }), ...errorResponses('forbidden') } }
   }, async () => roles.list())
 
   app.post('/', {
@@ -31,7 +31,7 @@ export const rolesRoutes: FastifyPluginAsyncTypebox<RolesRoutesOptions> = async 
       operationId: 'createRole',
       security,
       body: CreateRoleBody,
-      response: { 201: Role, ...errorResponses(401, 403, 409, 422) }
+      response: { 201: described(Role, 'The new role'), ...errorResponses('forbidden', 'role_exists') }
     }
   }, async (request, reply) => {
     const role = await roles.create(request.body, actorOf(request))

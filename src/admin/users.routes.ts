@@ -1,9 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from '@sinclair/typebox'
 import type { FastifyRequest } from 'fastify'
 import { type Authenticate, authOf } from '../sessions/authenticate.js'
 import { requireSuperuser } from '../sessions/authorize.js'
-import { errorResponses } from '../http/schemas.js'
+import { described, errorResponses, noContent } from '../http/schemas.js'
 import { CreateUserBody, ListUsersQuery, UpdateUserBody, User, UserList, UserParams } from '../users/users.schemas.js'
 import type { Actor, UsersService } from '../users/users.service.js'
 
@@ -33,7 +32,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<UsersRoutesOptions> = async 
       operationId: 'listUsers',
       security,
       querystring: ListUsersQuery,
-      response: { 200: UserList, ...errorResponses(401, 403, 422) }
+      response: { 200: described(UserList, 'One page of users, and the total that match'), ...errorResponses('forbidden') }
     }
   }, async (request) => {
     const q = request.query
@@ -47,7 +46,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<UsersRoutesOptions> = async 
       operationId: 'createUser',
       security,
       body: CreateUserBody,
-      response: { 201: User, ...errorResponses(401, 403, 409, 422) }
+      response: { 201: described(User, 'The new user'), ...errorResponses('forbidden', 'email_taken', 'username_taken', 'weak_password') }
     }
   }, async (request, reply) => {
     const user = await users.create(request.body, actorOf(request))
@@ -61,7 +60,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<UsersRoutesOptions> = async 
       operationId: 'getUser',
       security,
       params: UserParams,
-      response: { 200: User, ...errorResponses(401, 403, 404) }
+      response: { 200: described(User, 'The user'), ...errorResponses('forbidden', 'user_not_found') }
     }
   }, async (request) => users.get(request.params.id))
 
@@ -73,7 +72,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<UsersRoutesOptions> = async 
       security,
       params: UserParams,
       body: UpdateUserBody,
-      response: { 200: User, ...errorResponses(401, 403, 404, 409, 422) }
+      response: { 200: described(User, 'The updated user'), ...errorResponses('forbidden', 'user_not_found', 'email_taken', 'username_taken', 'weak_password') }
     }
   }, async (request) => users.update(request.params.id, request.body, actorOf(request)))
 
@@ -84,7 +83,7 @@ export const usersRoutes: FastifyPluginAsyncTypebox<UsersRoutesOptions> = async 
       operationId: 'deleteUser',
       security,
       params: UserParams,
-      response: { 204: Type.Null(), ...errorResponses(401, 403, 404) }
+      response: { 204: noContent('The user is deleted; their tokens are refused from now on'), ...errorResponses('forbidden', 'user_not_found') }
     }
   }, async (request, reply) => {
     await users.remove(request.params.id, actorOf(request))

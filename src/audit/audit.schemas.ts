@@ -23,4 +23,4 @@ export const AuditPage = Type.Object({
   total: Type.Integer(),
   limit: Type.Integer(),
   offset: Type.Integer()
-})
+}, { title: 'AuditEventPage' })

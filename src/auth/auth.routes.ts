@@ -6,7 +6,7 @@ import { type Authenticate, authOf, REFRESH_COOKIE } from '../sessions/authentic
 import { isCrossSite } from '../http/csrf.js'
 import { AppError, Errors, OAuthError } from '../http/errors.js'
 import type { AuthRateLimits } from '../rate-limits/rate-limit.js'
-import { errorRef, errorResponses, MessageResponse, MfaRequiredResponse } from '../http/schemas.js'
+import { AUTHENTICATED, described, errorResponses, errorResponsesWith, MessageResponse, MfaTokenField, noContent } from '../http/schemas.js'
 import { User } from '../users/users.schemas.js'
 import type { AuthService, ClientInfo, IssuedTokens } from './auth.service.js'
 import {
@@ -14,6 +14,7 @@ import {
   SessionParams, SigninBody, SignupBody, TokenForm, TokenResponse, UpdateMeBody
 } from './auth.schemas.js'
 import { clearAuthCookies, setAuthCookies } from './cookies.js'
+import { tokenClientOf } from './token-client.js'
 
 export interface AuthRoutesOptions {
   config: Config
@@ -43,8 +44,8 @@ export function noStore (reply: FastifyReply): void {
 const tags = ['auth']
 
 export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { config, auth, authenticate, rateLimits }) => {
-  const signIn = (request: FastifyRequest, email: string, password: string): Promise<IssuedTokens> =>
-    auth.signIn({ email, password, ...clientOf(request), ip: request.ip })
+  const signIn = (request: FastifyRequest, email: string, password: string, clientId?: string): Promise<IssuedTokens> =>
+    auth.signIn({ email, password, ...clientOf(request), ip: request.ip, clientId })
 
   app.post('/signup', {
     schema: {
@@ -52,7 +53,11 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       summary: 'Create an account and sign in',
       operationId: 'signUp',
       body: SignupBody,
-      response: { 201: TokenResponse, 202: MessageResponse, ...errorResponses(409, 422, 429) }
+      response: {
+        201: described(TokenResponse, 'Account created and signed in; the auth cookies are set'),
+        202: described(MessageResponse, 'With SIGNUP_ENUMERATION_SAFE: check your email (no tokens, no cookies)'),
+        ...errorResponses('email_taken', 'username_taken', 'weak_password', 'rate_limited')
+      }
     }
   }, async (request, reply) => {
     await rateLimits.signupPerIp.hit(request.ip)
@@ -73,7 +78,11 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       summary: 'Sign in with email and password',
       operationId: 'signIn',
       body: SigninBody,
-      response: { 200: TokenResponse, 401: errorRef, 403: MfaRequiredResponse, 422: errorRef, 429: errorRef }
+      response: {
+        200: described(TokenResponse, 'Signed in; the auth cookies are set'),
+        ...errorResponses('invalid_credentials', 'rate_limited'),
+        ...errorResponsesWith(MfaTokenField, 'inactive_user', 'email_not_verified', 'mfa_required')
+      }
     }
   }, async (request, reply) => {
     const tokens = await signIn(request, request.body.email, request.body.password)
@@ -90,7 +99,11 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       operationId: 'logIn',
       consumes: ['application/x-www-form-urlencoded'],
       body: LoginForm,
-      response: { 204: Type.Null(), 401: errorRef, 403: MfaRequiredResponse, 422: errorRef, 429: errorRef }
+      response: {
+        204: noContent('Signed in; the auth cookies are set'),
+        ...errorResponses('invalid_credentials', 'rate_limited'),
+        ...errorResponsesWith(MfaTokenField, 'inactive_user', 'email_not_verified', 'mfa_required')
+      }
     }
   }, async (request, reply) => {
     const tokens = await signIn(request, request.body.username, request.body.password)
@@ -107,7 +120,13 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       operationId: 'token',
       consumes: ['application/x-www-form-urlencoded'],
       body: TokenForm,
-      response: { 200: OAuthTokenResponse, 400: OAuthErrorResponse, 401: OAuthErrorResponse, 403: OAuthMfaRequiredResponse, ...errorResponses(429) }
+      response: {
+        200: described(OAuthTokenResponse, 'Tokens issued (RFC 6749 §5.1)'),
+        400: described(OAuthErrorResponse, '`invalid_request`, `invalid_grant` (wrong credentials, inactive account, bad or reused refresh token, another client\'s refresh token) or `unsupported_grant_type` (RFC 6749 §5.2)'),
+        401: described(OAuthErrorResponse, '`invalid_client`: a client secret was sent; authd serves public clients only'),
+        403: described(OAuthMfaRequiredResponse, '`mfa_required`: the password was right; finish the sign-in at `/mfa/verify` with the `mfa_token`'),
+        ...errorResponses('rate_limited')
+      }
     },
     // RFC 6749 §5.2 fixes this endpoint's error shape: a schema failure is `invalid_request`.
     attachValidation: true,
@@ -115,16 +134,17 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
   }, async (request, reply) => {
     if (request.validationError) throw new OAuthError('invalid_request', 'Malformed token request')
     const { grant_type: grantType } = request.body
+    const client = { ...clientOf(request), clientId: tokenClientOf(request, request.body) }
     let tokens: IssuedTokens
     try {
       if (grantType === 'password') {
         const { username, password } = request.body
         if (!username || !password) throw new OAuthError('invalid_request', 'username and password are required')
-        tokens = await signIn(request, username, password)
+        tokens = await signIn(request, username, password, client.clientId)
       } else if (grantType === 'refresh_token') {
         const refreshToken = request.body.refresh_token
         if (!refreshToken) throw new OAuthError('invalid_request', 'refresh_token is required')
-        tokens = await auth.refresh(refreshToken, clientOf(request))
+        tokens = await auth.refresh(refreshToken, client)
       } else if (grantType === undefined) {
         throw new OAuthError('invalid_request', 'grant_type is required')
       } else {
@@ -134,7 +154,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       // Credentials, inactive accounts and bad refresh tokens all read as invalid_grant;
       // anything else (rate limits, server errors) keeps its own status and shape.
       if (error instanceof AppError && error.code === 'mfa_required') {
-        throw new OAuthError('mfa_required', error.message, 403, error.options.extra)
+        throw new OAuthError('mfa_required', error.message, 403, {}, error.options.extra)
       }
       if (error instanceof AppError && (error.statusCode === 401 || error.statusCode === 403)) {
         throw new OAuthError('invalid_grant', error.message)
@@ -147,13 +167,17 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
 
   app.post('/refresh', {
     // Cookie clients usually send no body at all.
-    preValidation: async (request) => { request.body ??= {} },
+    config: { optionalBody: true },
     schema: {
       tags,
       summary: 'Rotate the refresh token (cookie → 204 with new cookies, body → 200)',
       operationId: 'refresh',
       body: RefreshBody,
-      response: { 200: TokenResponse, 204: Type.Null(), ...errorResponses(401, 422) }
+      response: {
+        200: described(TokenResponse, 'The refresh token came in the body: the new tokens'),
+        204: noContent('The refresh token came from the cookie: new cookies are set'),
+        ...errorResponses('invalid_token')
+      }
     }
   }, async (request, reply) => {
     const fromBody = request.body.refresh_token
@@ -185,9 +209,9 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       tags,
       summary: 'End this session (by the access token, or by the refresh token alone once the access token has expired)',
       operationId: 'logOut',
-      security: [{ bearer: [] }, { cookie: [] }],
+      security: AUTHENTICATED,
       body: LogoutBody,
-      response: { 204: Type.Null(), ...errorResponses(401, 422) }
+      response: { 204: noContent('This session is revoked and the cookies are cleared'), ...errorResponses(401, 422) }
     }
   }, async (request, reply) => {
     if (request.auth) {
@@ -208,7 +232,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
 
   app.post('/logout-all', {
     onRequest: authenticate,
-    schema: { tags, summary: 'End every session of this user', operationId: 'logOutAll', security: [{ bearer: [] }], response: { 204: Type.Null(), ...errorResponses(401) } }
+    schema: { tags, summary: 'End every session of this user', operationId: 'logOutAll', security: AUTHENTICATED, response: { 204: noContent('Every session of the user is revoked and the cookies are cleared') } }
   }, async (request, reply) => {
     await auth.logoutAll(authOf(request).user.id, clientOf(request))
     clearAuthCookies(reply, config)
@@ -217,7 +241,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
 
   app.get('/me', {
     onRequest: authenticate,
-    schema: { tags, summary: 'The signed-in user', operationId: 'getMe', security: [{ bearer: [] }], response: { 200: User, ...errorResponses(401, 403) } }
+    schema: { tags, summary: 'The signed-in user', operationId: 'getMe', security: AUTHENTICATED, response: { 200: described(User, 'The signed-in user') } }
   }, async (request) => authOf(request).user)
 
   app.patch('/me', {
@@ -226,9 +250,9 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       tags,
       summary: 'Update name or username',
       operationId: 'updateMe',
-      security: [{ bearer: [] }],
+      security: AUTHENTICATED,
       body: UpdateMeBody,
-      response: { 200: User, ...errorResponses(401, 403, 409, 422) }
+      response: { 200: described(User, 'The updated user'), ...errorResponses('username_taken') }
     }
   }, async (request) => auth.updateProfile(authOf(request).user.id, request.body))
 
@@ -238,9 +262,9 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       tags,
       summary: 'Change the password (ends every session)',
       operationId: 'changePassword',
-      security: [{ bearer: [] }],
+      security: AUTHENTICATED,
       body: ChangePasswordBody,
-      response: { 200: MessageResponse, ...errorResponses(400, 401, 403, 422, 429) }
+      response: { 200: described(MessageResponse, 'Password changed; every session is revoked and the cookies are cleared'), ...errorResponses('incorrect_password', 'weak_password', 'rate_limited') }
     }
   }, async (request, reply) => {
     await auth.changePassword(authOf(request).user.id, request.body.old_password, request.body.new_password, clientOf(request))
@@ -250,7 +274,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
 
   app.get('/sessions', {
     onRequest: authenticate,
-    schema: { tags, summary: 'Live sessions of this user', operationId: 'listSessions', security: [{ bearer: [] }], response: { 200: Type.Array(SessionItem), ...errorResponses(401, 403) } }
+    schema: { tags, summary: 'Live sessions of this user', operationId: 'listSessions', security: AUTHENTICATED, response: { 200: Type.Array(SessionItem, { description: 'The live sessions; `current` marks this one' }) } }
   }, async (request) => {
     const { user, sessionId } = authOf(request)
     return auth.listSessions(user.id, sessionId)
@@ -262,9 +286,9 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       tags,
       summary: 'Revoke one of this user\'s sessions',
       operationId: 'deleteSession',
-      security: [{ bearer: [] }],
+      security: AUTHENTICATED,
       params: SessionParams,
-      response: { 204: Type.Null(), ...errorResponses(401, 403, 404, 422) }
+      response: { 204: noContent('The session is revoked: its tokens are refused from now on'), ...errorResponses('not_found') }
     }
   }, async (request, reply) => {
     await auth.deleteSession(authOf(request).user.id, request.params.id, clientOf(request))

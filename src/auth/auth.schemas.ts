@@ -13,7 +13,7 @@ export const SigninBody = Type.Object({ email: Email, password: Password })
 export const LoginForm = Type.Object({
   username: Type.String({ maxLength: 254, description: 'The account email (OAuth2 form field name)' }),
   password: Password
-})
+}, { title: 'LoginForm' })
 
 export const RefreshToken = Type.String({ maxLength: 256 })
 export const RefreshBody = Type.Object({ refresh_token: Type.Optional(RefreshToken) })
@@ -44,29 +44,33 @@ export const TokenResponse = Type.Object({
  * reaches a service or an audit row.
  */
 export const TokenForm = Type.Object({
-  grant_type: Type.Optional(Type.String({ maxLength: 64 })),
-  username: Type.Optional(LoginForm.properties.username),
-  password: Type.Optional(Password),
-  refresh_token: Type.Optional(RefreshToken),
-  scope: Type.Optional(Type.String({ maxLength: 1024 })),
-  client_id: Type.Optional(Type.String({ maxLength: 256 }))
-})
+  grant_type: Type.Optional(Type.String({ maxLength: 64, description: '`password` or `refresh_token`', examples: ['password', 'refresh_token'] })),
+  username: Type.Optional(Type.String({ maxLength: 254, description: 'The account email (password grant)' })),
+  password: Type.Optional(Type.String({ maxLength: 1024, description: 'The password (password grant)' })),
+  refresh_token: Type.Optional(Type.String({ maxLength: 256, description: 'The refresh token (refresh_token grant)' })),
+  client_id: Type.Optional(Type.String({ maxLength: 64, description: 'The public client\'s id, recorded in the tokens (default `authd`); a refresh token works only for its own client' })),
+  client_secret: Type.Optional(Type.String({ maxLength: 1024, description: 'Not supported: a non-empty secret answers 401 `invalid_client`' })),
+  scope: Type.Optional(Type.String({ maxLength: 1024, description: 'Ignored: tokens carry no scopes' }))
+}, { title: 'TokenRequest' })
 
 export const OAuthTokenResponse = Type.Object({
   access_token: Type.String(),
   token_type: Type.Literal('Bearer'),
   expires_in: Type.Integer(),
   refresh_token: Type.String()
-})
+}, { title: 'OAuthTokenResponse' })
 
-export const OAuthErrorResponse = Type.Object({ error: Type.String(), error_description: Type.String() })
+export const OAuthErrorResponse = Type.Object({
+  error: Type.String({ description: 'RFC 6749 §5.2 error code', examples: ['invalid_request', 'invalid_grant', 'unsupported_grant_type', 'invalid_client'] }),
+  error_description: Type.String()
+}, { title: 'OAuthErrorResponse' })
 
 /** The password grant's answer for an account with two-step verification on. */
 export const OAuthMfaRequiredResponse = Type.Object({
   error: Type.Literal('mfa_required'),
   error_description: Type.String(),
   mfa_token: Type.String({ description: 'Single use, 5 minutes: present it with a code at /mfa/verify' })
-})
+}, { title: 'OAuthMfaRequiredResponse' })
 
 export const SessionItem = Type.Object({
   id: Type.String(),
@@ -77,7 +81,7 @@ export const SessionItem = Type.Object({
   user_agent: Type.Union([Type.String(), Type.Null()]),
   amr: Type.Array(Type.String(), { description: 'RFC 8176 methods the session was opened with: pwd, otp, hwk, swk, mfa' }),
   current: Type.Boolean()
-})
+}, { title: 'Session' })
 
 // Any string: an id that is not one of ours is simply not found (404), not a validation error.
 export const SessionParams = Type.Object({ id: Type.String({ maxLength: 64 }) })

@@ -31,6 +31,8 @@ export interface SignInAttempt {
   password: string
   ip: string | null
   userAgent: string | null
+  /** The OAuth client named at the token endpoint; absent elsewhere (the default client). */
+  clientId?: string | undefined
 }
 
 export interface IssuedTokens {
@@ -105,8 +107,8 @@ export function createAuthService (deps: AuthServiceDeps) {
     throw error
   }
 
-  async function accessTokenFor (user: UserDto, sessionId: string, amr: readonly string[]) {
-    return signer.signAccessToken({ sub: user.id, sid: sessionId, role: user.role, email: user.email, amr })
+  async function accessTokenFor (user: UserDto, session: { id: string, clientId: string, amr: readonly string[] }) {
+    return signer.signAccessToken({ sub: user.id, sid: session.id, role: user.role, email: user.email, clientId: session.clientId, amr: session.amr })
   }
 
   /** Opens a session for a verified user and issues its first token pair; `amr` says how it was verified. */
@@ -114,9 +116,11 @@ export function createAuthService (deps: AuthServiceDeps) {
     const now = clock.now()
     const sessionId = newId()
     const secret = randomToken(32)
+    const clientId = client.clientId ?? config.tokens.defaultClientId
     await insertSession(trx, {
       id: sessionId,
       user_id: user.id,
+      client_id: clientId,
       refresh_token_hash: sha256(secret),
       created_at: now.toISOString(),
       last_used_at: now.toISOString(),
@@ -127,7 +131,7 @@ export function createAuthService (deps: AuthServiceDeps) {
       amr: amr.join(' ')
     })
     await enforceSessionCap(trx, user.id)
-    const access = await accessTokenFor(user, sessionId, amr)
+    const access = await accessTokenFor(user, { id: sessionId, clientId, amr })
     return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken: `${sessionId}.${secret}`, user }
   }
 
@@ -242,7 +246,7 @@ export function createAuthService (deps: AuthServiceDeps) {
      */
     async signIn (attempt: SignInAttempt): Promise<IssuedTokens> {
       const email = normalizeEmail(attempt.email)
-      const client: ClientInfo = { ip: attempt.ip, userAgent: attempt.userAgent }
+      const client: ClientInfo = { ip: attempt.ip, userAgent: attempt.userAgent, clientId: attempt.clientId }
       try {
         await rateLimits.signinPerIp.hit(attempt.ip ?? '')
         await rateLimits.signinPerAccount.hit(email)
@@ -301,9 +305,12 @@ export function createAuthService (deps: AuthServiceDeps) {
           now: now.toISOString(),
           expiresAt: addSeconds(now, config.tokens.refreshTtlSeconds).toISOString(),
           // Past its absolute lifetime a session cannot be refreshed, however active it is.
-          createdAfter: addSeconds(now, -config.tokens.sessionMaxAgeSeconds).toISOString()
+          createdAfter: addSeconds(now, -config.tokens.sessionMaxAgeSeconds).toISOString(),
+          // A refresh token works only for the client it was issued to (RFC 6749 §6); one that
+          // names another client rotates nothing, and reads as an invalid token.
+          ...(client?.clientId !== undefined ? { clientId: client.clientId, defaultClientId: config.tokens.defaultClientId } : {})
         })
-        if (rotated) return { kind: 'rotated' as const, amr: rotated.amr }
+        if (rotated) return { kind: 'rotated' as const, clientId: rotated.client_id, amr: rotated.amr }
         // Any token of the family counts, not only the last one rotated out; a token never
         // issued for this session (a guess by someone who knows its id, which is the `sid` of
         // every access token) is just invalid and revokes nothing.
@@ -326,7 +333,7 @@ export function createAuthService (deps: AuthServiceDeps) {
       const live = await liveness.check(parsed.sessionId)
       if (!live || !live.user.is_active) throw Errors.invalidRefreshToken()
       // A refreshed token says how the session was opened, not that it was refreshed.
-      const access = await accessTokenFor(live.user, parsed.sessionId, amrOf(outcome.amr))
+      const access = await accessTokenFor(live.user, { id: parsed.sessionId, clientId: outcome.clientId ?? config.tokens.defaultClientId, amr: amrOf(outcome.amr) })
       return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken: `${parsed.sessionId}.${newSecret}`, user: live.user }
     },
 
@@ -382,6 +389,10 @@ export function createAuthService (deps: AuthServiceDeps) {
 
     /** Changes the password and ends every session, this one included. */
     async changePassword (userId: string, oldPassword: string, newPassword: string, client?: ClientInfo): Promise<void> {
+      // As at sign-in, the account's slot is taken before the current password is checked, so
+      // parallel guesses cannot outrun the counter; a 429 costs no hash and no audit row. Once
+      // the current password is verified the count starts again: what remains are failures.
+      await rateLimits.changePasswordPerAccount.hit(userId)
       const user = await findUserById(db, userId)
       if (!user) throw Errors.invalidToken()
       if (!(await hasher.verify(user.password_hash, oldPassword))) {
@@ -389,6 +400,7 @@ export function createAuthService (deps: AuthServiceDeps) {
         await audit(AuditEvents.passwordChanged, userId, client, { outcome: 'incorrect_password' })
         throw Errors.incorrectPassword()
       }
+      await rateLimits.changePasswordPerAccount.reset(userId)
       await assertPasswordAcceptable('new_password', newPassword, { email: user.email, username: user.username })
       const hash = await hasher.hash(newPassword)
       const now = clock.now().toISOString()

@@ -1,3 +1,5 @@
+import { contrastRatio } from './contrast.js'
+
 /**
  * The one place that reads the environment. Everything else receives the frozen `Config`
  * object built here, so tests, scripts and the bench build configs the same way.
@@ -9,12 +11,25 @@ export interface Config {
   readonly host: string
   readonly port: number
   readonly databaseUrl: string
+  /**
+   * Bounds on every wait for the database, so an unreachable or frozen server gives a quick
+   * 503 (and a failed start-up) instead of requests piling up without end.
+   */
+  readonly database: DatabaseTimeouts
   readonly redisUrl: string | undefined
   readonly publicUrl: string
   readonly allowedOrigins: readonly string[]
   readonly cookieSecure: boolean
   readonly logLevel: string
   readonly trustProxy: readonly string[] | undefined
+  readonly http: {
+    /** A request (headers and body) not fully received by then is answered 408 and closed. */
+    readonly requestTimeoutMs: number
+    /** On SIGTERM, how long requests already accepted may take before the process gives up (exit 1). */
+    readonly shutdownGraceMs: number
+  }
+  /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
+  readonly metricsToken: string | undefined
   readonly rateLimits: boolean
   /** Each rule is `limit` requests per `windowSeconds` (RATE_LIMIT_* = "limit/seconds"). */
   readonly rateLimit: {
@@ -29,7 +44,13 @@ export interface Config {
     readonly mfaPerAccount: RateRule
     /** Passkey sign-in options and attempts per client IP. */
     readonly passkeyPerIp: RateRule
+    readonly changePasswordPerAccount: RateRule
   }
+  /**
+   * Most keys the in-process counter store keeps (each of its two segments, see
+   * src/kv/memory-kv.ts), so a spray of fresh keys cannot grow the heap without bound.
+   */
+  readonly rateLimitMemoryMaxKeys: number
   /** Prefix of every Redis key and channel, so deployments (and tests) can share one Redis. */
   readonly redisKeyPrefix: string
   /**
@@ -74,6 +95,13 @@ export interface Config {
   }
   readonly tokens: {
     readonly issuer: string
+    /** `aud` of every access token (RFC 9068), and what the verifier requires. */
+    readonly audience: string
+    /**
+     * `client_id` of tokens issued to callers that name no client: the API's own endpoints, and
+     * `/token` requests without a `client_id` (public clients only; the value is not a credential).
+     */
+    readonly defaultClientId: string
     /** HS256 secret; when unset, asymmetric keys are generated and kept in the database. */
     readonly jwtSecret: string | undefined
     readonly algorithm: JwtAlgorithm
@@ -104,6 +132,8 @@ export interface Config {
       readonly timeoutMs: number
     }
     readonly argon2: { readonly memoryKib: number, readonly timeCost: number, readonly parallelism: number }
+    /** Hashes that may wait for a free core; beyond it, 503 at once instead of a longer queue. */
+    readonly hashQueueMax: number
   }
   /**
    * How long a "this session is live" answer may be served from memory. Revocations made by this
@@ -111,6 +141,23 @@ export interface Config {
    * unseen when no shared invalidation channel (Redis) exists.
    */
   readonly sessionCacheTtlMs: number
+  /** Branding of the hosted pages (/signin, /account, …). */
+  readonly pages: {
+    readonly productName: string
+    /** A path on this origin or an http(s) URL; unset shows the product name alone. */
+    readonly logoUrl: string | undefined
+    /** `#rrggbb`; refused unless white text on it meets WCAG AA (4.5:1). */
+    readonly accentColor: string
+  }
+}
+
+export interface DatabaseTimeouts {
+  /** Opening one connection (TCP, TLS, authentication). */
+  readonly connectTimeoutMs: number
+  /** Getting a connection for a query, waiting for a free pool slot included. */
+  readonly poolTimeoutMs: number
+  /** One statement (0: no limit); also the client-side limit on waiting for the server's answer. */
+  readonly statementTimeoutMs: number
 }
 
 export interface RateRule { readonly limit: number, readonly windowSeconds: number }
@@ -214,6 +261,22 @@ function breachedPasswords (env: Env): 'off' | 'hibp' {
   return raw
 }
 
+function pages (env: Env): Config['pages'] {
+  const productName = read(env, 'PAGES_PRODUCT_NAME') ?? 'authd'
+  if (productName.length > 60 || /\p{Cc}/u.test(productName)) {
+    throw new ConfigError('PAGES_PRODUCT_NAME', 'must be at most 60 characters, without control characters')
+  }
+  const logoUrl = read(env, 'PAGES_LOGO_URL')
+  if (logoUrl !== undefined && !/^\/(?![/\\])/.test(logoUrl)) httpUrl('PAGES_LOGO_URL', logoUrl)
+  const accentColor = (read(env, 'PAGES_ACCENT_COLOR') ?? '#1d4ed8').toLowerCase()
+  if (!/^#[0-9a-f]{6}$/.test(accentColor)) throw new ConfigError('PAGES_ACCENT_COLOR', `must be a colour like #1d4ed8, got "${accentColor}"`)
+  // Buttons put white text on the accent: below 4.5:1 that text fails WCAG 2.2 AA.
+  if (contrastRatio(accentColor, '#ffffff') < 4.5) {
+    throw new ConfigError('PAGES_ACCENT_COLOR', `${accentColor} is too light: white text on it must reach a 4.5:1 contrast (WCAG AA)`)
+  }
+  return { productName, logoUrl, accentColor }
+}
+
 /** DATA_ENCRYPTION_KEY: exactly 32 bytes, written as 64 hex digits or as base64 / base64url. */
 function dataEncryptionKey (env: Env): string | undefined {
   const raw = read(env, 'DATA_ENCRYPTION_KEY')
@@ -227,14 +290,52 @@ function dataEncryptionKey (env: Env): string | undefined {
   return key.toString('base64')
 }
 
+function metricsToken (env: Env): string | undefined {
+  const raw = read(env, 'METRICS_TOKEN')
+  if (raw !== undefined && Buffer.byteLength(raw) < 16) throw new ConfigError('METRICS_TOKEN', 'must be at least 16 bytes long')
+  return raw
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
+/** An OAuth client id as it appears in tokens: short, printable, no separators of other syntaxes. */
+export const CLIENT_ID_PATTERN = /^[A-Za-z0-9._~:-]{1,64}$/
+
+/**
+ * Where the service is reached when PUBLIC_URL is unset: the address it listens on, so links,
+ * the issuer and the CSRF origin all match what the start-up line prints. A wildcard listen
+ * address is reached through the loopback address.
+ */
+function listenUrl (host: string, port: number): string {
+  const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host
+  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`
+}
+
+const LOOPBACK_HOSTS = ['127.0.0.1', '[::1]']
 
 /** Builds and validates the configuration; throws `ConfigError` naming the first bad variable. */
 export function loadConfig (env: Env = process.env): Config {
-  const publicUrl = httpUrl('PUBLIC_URL', read(env, 'PUBLIC_URL') ?? 'http://localhost:8000')
-  const allowedOrigins = (read(env, 'ALLOWED_ORIGINS')?.split(',') ?? [publicUrl.origin])
+  const host = read(env, 'HOST') ?? '127.0.0.1'
+  const port = integer(env, 'PORT', 8000, 0, 65535)
+  const publicUrlRaw = read(env, 'PUBLIC_URL')
+  const publicUrl = httpUrl('PUBLIC_URL', publicUrlRaw ?? listenUrl(host, port))
+  // With the default public URL on a loopback address, a browser may as well be pointed at
+  // localhost: that origin is the same machine, so it is allowed too.
+  const loopbackDefault = publicUrlRaw === undefined && LOOPBACK_HOSTS.includes(publicUrl.hostname)
+  const defaultOrigins = loopbackDefault
+    ? [publicUrl.origin, `http://localhost:${publicUrl.port}`]
+    : [publicUrl.origin]
+  // WebAuthn takes a domain, never an IP address, as relying party id: with the loopback
+  // default, passkeys (and the authenticator apps' issuer, for the same account) use localhost.
+  const browserUrl = loopbackDefault ? new URL(`http://localhost:${publicUrl.port}`) : publicUrl
+  const allowedOrigins = (read(env, 'ALLOWED_ORIGINS')?.split(',') ?? defaultOrigins)
     .map((o) => o.trim()).filter(Boolean)
     .map((o) => httpUrl('ALLOWED_ORIGINS', o).origin)
+  const issuer = read(env, 'JWT_ISSUER') ?? publicUrl.origin
+  const audience = read(env, 'JWT_AUDIENCE') ?? issuer
+  if (/\s|,/.test(audience)) throw new ConfigError('JWT_AUDIENCE', 'must be one audience (a URI or name, no spaces or commas)')
+  const defaultClientId = read(env, 'OAUTH_DEFAULT_CLIENT_ID') ?? 'authd'
+  if (!CLIENT_ID_PATTERN.test(defaultClientId)) throw new ConfigError('OAUTH_DEFAULT_CLIENT_ID', 'must be 1-64 characters of A-Z a-z 0-9 . _ ~ : -')
 
   const jwtSecret = read(env, 'JWT_SECRET')
   if (jwtSecret !== undefined && Buffer.byteLength(jwtSecret) < 32) {
@@ -257,15 +358,25 @@ export function loadConfig (env: Env = process.env): Config {
   const redisUrl = optionalUrl(env, 'REDIS_URL', ['redis:', 'rediss:'])
 
   const config: Config = {
-    host: read(env, 'HOST') ?? '127.0.0.1',
-    port: integer(env, 'PORT', 8000, 0, 65535),
+    host,
+    port,
     databaseUrl: databaseUrlValue,
+    database: {
+      connectTimeoutMs: integer(env, 'DATABASE_CONNECT_TIMEOUT_MS', 5000, 100, 600_000),
+      poolTimeoutMs: integer(env, 'DATABASE_POOL_TIMEOUT_MS', 5000, 100, 600_000),
+      statementTimeoutMs: integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 10_000, 0, 86_400_000)
+    },
     redisUrl,
     publicUrl: publicUrl.href.replace(/\/$/, ''),
     allowedOrigins,
     cookieSecure: boolean(env, 'COOKIE_SECURE', publicUrl.protocol === 'https:'),
     logLevel,
     trustProxy: trustProxy(env),
+    http: {
+      requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
+      shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 3_600_000)
+    },
+    metricsToken: metricsToken(env),
     rateLimits: rateLimits === 'on',
     rateLimit: {
       signinPerIp: rateRule(env, 'RATE_LIMIT_SIGNIN_PER_IP', { limit: 10, windowSeconds: 60 }),
@@ -275,18 +386,20 @@ export function loadConfig (env: Env = process.env): Config {
       forgotPasswordPerIp: rateRule(env, 'RATE_LIMIT_FORGOT_PASSWORD_PER_IP', { limit: 20, windowSeconds: 3600 }),
       resendVerificationPerAccount: rateRule(env, 'RATE_LIMIT_RESEND_VERIFICATION_PER_ACCOUNT', { limit: 3, windowSeconds: 3600 }),
       mfaPerAccount: rateRule(env, 'RATE_LIMIT_MFA_PER_ACCOUNT', { limit: 5, windowSeconds: 900 }),
-      passkeyPerIp: rateRule(env, 'RATE_LIMIT_PASSKEY_PER_IP', { limit: 30, windowSeconds: 60 })
+      passkeyPerIp: rateRule(env, 'RATE_LIMIT_PASSKEY_PER_IP', { limit: 30, windowSeconds: 60 }),
+      changePasswordPerAccount: rateRule(env, 'RATE_LIMIT_CHANGE_PASSWORD_PER_ACCOUNT', { limit: 5, windowSeconds: 900 })
     },
+    rateLimitMemoryMaxKeys: integer(env, 'RATE_LIMIT_MEMORY_MAX_KEYS', 100_000, 10, 100_000_000),
     redisKeyPrefix: read(env, 'REDIS_KEY_PREFIX') ?? 'authd:',
     signingKeyRotationDays: integer(env, 'SIGNING_KEY_ROTATION_DAYS', 90, 0, 3650),
     audit: { retentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 365, 0, 36_500) },
     signupEnumerationSafe: boolean(env, 'SIGNUP_ENUMERATION_SAFE', false),
     mfa: {
-      issuer: read(env, 'TOTP_ISSUER') ?? publicUrl.host,
+      issuer: read(env, 'TOTP_ISSUER') ?? browserUrl.host,
       dataEncryptionKey: dataEncryptionKey(env),
-      rpId: publicUrl.hostname,
-      rpName: read(env, 'TOTP_ISSUER') ?? publicUrl.host,
-      origin: publicUrl.origin
+      rpId: browserUrl.hostname,
+      rpName: read(env, 'TOTP_ISSUER') ?? browserUrl.host,
+      origin: browserUrl.origin
     },
     admin: { email: adminEmail, password: adminPassword },
     mail: {
@@ -303,7 +416,9 @@ export function loadConfig (env: Env = process.env): Config {
       }
     },
     tokens: {
-      issuer: read(env, 'JWT_ISSUER') ?? publicUrl.origin,
+      issuer,
+      audience,
+      defaultClientId,
       jwtSecret,
       algorithm: algorithmRaw as JwtAlgorithm,
       accessTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL', 900, 1),
@@ -327,12 +442,16 @@ export function loadConfig (env: Env = process.env): Config {
         memoryKib: integer(env, 'ARGON2_MEMORY_KIB', 19_456, 1024, 4_194_304),
         timeCost: integer(env, 'ARGON2_TIME_COST', 2, 1, 100),
         parallelism: integer(env, 'ARGON2_PARALLELISM', 1, 1, 16)
-      }
+      },
+      // 32 waiting hashes are about a second of work on two cores at the default cost (about
+      // 65 ms each): past that, a caller is better served by a quick 503 than by a longer queue.
+      hashQueueMax: integer(env, 'PASSWORD_HASH_QUEUE_MAX', 32, 0, 1_000_000)
     },
     // SQLite is one process's database, so the cache can trust its own invalidations. With
     // PostgreSQL other instances may revoke sessions: without Redis to tell us, never cache.
     sessionCacheTtlMs: integer(env, 'SESSION_CACHE_TTL_MS',
-      databaseUrlValue.startsWith('sqlite:') || redisUrl ? 60_000 : 0, 0, 3_600_000)
+      databaseUrlValue.startsWith('sqlite:') || redisUrl ? 60_000 : 0, 0, 3_600_000),
+    pages: pages(env)
   }
   return deepFreeze(config)
 }

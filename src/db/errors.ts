@@ -18,3 +18,11 @@ export function uniqueViolationColumn (error: unknown): string | undefined {
   }
   return undefined
 }
+
+/** The database named by a variable cannot be used at start-up: one line, naming the variable. */
+export class DatabaseStartupError extends Error {
+  constructor (readonly variable: string, message: string) {
+    super(`${variable}: ${message}`)
+    this.name = 'DatabaseStartupError'
+  }
+}

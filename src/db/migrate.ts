@@ -4,7 +4,8 @@ import * as m0002 from './migrations/0002_audit_events.js'
 import * as m0003 from './migrations/0003_mail.js'
 import * as m0004 from './migrations/0004_user_search.js'
 import * as m0005 from './migrations/0005_security.js'
-import * as m0006 from './migrations/0006_refresh_token_family.js'
+import * as m0006 from './migrations/0006_interop.js'
+import * as m0006Family from './migrations/0006_refresh_token_family.js'
 import * as m0007 from './migrations/0007_mfa.js'
 
 /**
@@ -17,7 +18,8 @@ export const migrations: Record<string, Migration> = {
   '0003_mail': m0003,
   '0004_user_search': m0004,
   '0005_security': m0005,
-  '0006_refresh_token_family': m0006,
+  '0006_interop': m0006,
+  '0006_refresh_token_family': m0006Family,
   '0007_mfa': m0007
 }
 

@@ -6,17 +6,17 @@ export interface HealthRoutesOptions {
   readinessChecks: Record<string, () => Promise<unknown>>
 }
 
-const Status = Type.Object({ status: Type.String(), checks: Type.Optional(Type.Record(Type.String(), Type.String())) })
+const Status = Type.Object({ status: Type.String(), checks: Type.Optional(Type.Record(Type.String(), Type.String())) }, { title: 'HealthStatus' })
 
 export const healthRoutes: FastifyPluginAsyncTypebox<HealthRoutesOptions> = async (app, { readinessChecks }) => {
   app.get('/healthz', {
     config: { quietAccessLog: true },
-    schema: { tags: ['operations'], summary: 'Liveness: the process serves', operationId: 'healthz', response: { 200: Status } }
+    schema: { tags: ['operations'], summary: 'Liveness: the process serves', operationId: 'healthz', response: { 200: { ...Status, description: 'The process serves' } } }
   }, async () => ({ status: 'ok' }))
 
   app.get('/readyz', {
     config: { quietAccessLog: true },
-    schema: { tags: ['operations'], summary: 'Readiness: the database (and Redis) answer', operationId: 'readyz', response: { 200: Status, 503: Status } }
+    schema: { tags: ['operations'], summary: 'Readiness: the database (and Redis) answer', operationId: 'readyz', response: { 200: { ...Status, description: 'Every dependency answers' }, 503: { ...Status, description: 'A dependency (named in `checks`) does not answer' } } }
   }, async (request, reply) => {
     const checks: Record<string, string> = {}
     let ready = true

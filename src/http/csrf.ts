@@ -1,5 +1,6 @@
-import type { FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../config/index.js'
+import { constantTimeEqual } from '../lib/crypto.js'
 import { Errors } from './errors.js'
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
@@ -42,9 +43,40 @@ export function isCrossSite (request: FastifyRequest, allowedOrigins: ReadonlySe
 export function createCsrfGuard (config: Config, cookieSettingRoutes: readonly string[] = COOKIE_SETTING_ROUTES) {
   const allowed = new Set(config.allowedOrigins)
   const cookieSetting = new Set(cookieSettingRoutes)
-  return async function csrfGuard (request: FastifyRequest): Promise<void> {
-    if (SAFE_METHODS.has(request.method)) return
+  // Synchronous: it runs on every request, and a safe method is answered at once.
+  return function csrfGuard (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void): void {
+    if (SAFE_METHODS.has(request.method)) return done()
     const guarded = request.auth?.viaCookie === true || cookieSetting.has(request.routeOptions.url ?? '')
-    if (guarded && isCrossSite(request, allowed)) throw Errors.csrfFailed()
+    done(guarded && isCrossSite(request, allowed) ? Errors.csrfFailed() : undefined)
   }
+}
+
+/** Name of the cookie holding the pages' CSRF token (`__Host-` pins it to this host over https). */
+export function formCsrfCookieName (secure: boolean): string {
+  return secure ? '__Host-authd_csrf' : 'authd_csrf'
+}
+
+/** The hidden form field that repeats the token. */
+export const FORM_CSRF_FIELD = 'csrf_token'
+
+/**
+ * The CSRF defence of the hosted pages' form posts (POST /signin, /account/…), stricter than
+ * the API's because every legitimate form is ours:
+ *  1. Fetch metadata: when the browser sends `Sec-Fetch-Site`, it must be `same-origin`.
+ *  2. Otherwise an `Origin`, when it names one, must be an allowed origin. Our pages send
+ *     `Referrer-Policy: no-referrer`, under which browsers send `Origin: null` on POST, so
+ *     the origin check alone cannot tell our forms from a foreign one there; hence
+ *  3. always a double-submit token: the form's `csrf_token` must equal the token cookie
+ *     (HttpOnly, SameSite=Lax, `__Host-` over https), which a foreign page can neither read
+ *     nor set. This also covers browsers that send neither header.
+ * Returns false when the request must be refused.
+ */
+export function formCsrfOk (request: FastifyRequest, options: { allowedOrigins: ReadonlySet<string>, cookieName: string, submitted: unknown }): boolean {
+  const site = request.headers['sec-fetch-site']
+  if (site !== undefined && site !== 'same-origin') return false
+  const origin = request.headers.origin
+  if (site === undefined && origin !== undefined && origin !== 'null' && !options.allowedOrigins.has(origin)) return false
+  const expected = request.cookies[options.cookieName]
+  if (typeof expected !== 'string' || expected.length < 32 || typeof options.submitted !== 'string') return false
+  return constantTimeEqual(expected, options.submitted)
 }

@@ -1,9 +1,16 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { randomUUID } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify'
+import { describeError, isDatabaseUnavailable } from '../lib/outage.js'
 import { AppError, Errors, OAuthError, type FieldError } from './errors.js'
+
+/** Seconds a client is asked to wait before retrying while the database is unavailable. */
+const OUTAGE_RETRY_AFTER_SECONDS = 5
 
 export interface AjvLikeError { instancePath?: string, message?: string, keyword?: string, params?: Record<string, unknown> }
 
-/** Ajv errors as the contract's `errors[]` (also used by the operator CLI, which checks input with the same schemas). */
+/** Ajv errors as the contract's `errors[]` (also used by the operator CLI and the hosted pages' forms, which check input with the same schemas). */
 export function fieldErrors (validation: AjvLikeError[]): FieldError[] {
   return validation.map((e) => {
     const path = (e.instancePath ?? '').split('/').filter(Boolean)
@@ -41,11 +48,17 @@ export function registerErrorHandling (app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof AppError) return send(reply, error)
     if (error instanceof OAuthError) {
+      for (const [name, value] of Object.entries(error.headers)) reply.header(name, value)
       return reply.code(error.statusCode).header('cache-control', 'no-store')
         .send({ error: error.error, error_description: error.description, ...error.extra })
     }
     const mapped = fromFastify(error as FastifyError)
     if (mapped) return send(reply, mapped)
+    // Classified here, once, rather than in each route: whichever query hit the outage.
+    if (isDatabaseUnavailable(error)) {
+      request.log.warn({ error: describeError(error) }, 'database unavailable')
+      return send(reply, Errors.serviceUnavailable(OUTAGE_RETRY_AFTER_SECONDS))
+    }
     request.log.error({ err: error }, 'unhandled error')
     return send(reply, Errors.internal())
   })
@@ -53,4 +66,70 @@ export function registerErrorHandling (app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
     return send(reply, Errors.notFound())
   })
+}
+
+function body (error: AppError): string {
+  return JSON.stringify({ detail: error.message, code: error.code })
+}
+
+/**
+ * Errors Fastify and Node raise before any route or hook runs: a malformed URL or an
+ * over-long path parameter (Fastify's `frameworkErrors`), and errors of the HTTP parser or
+ * the request timeout (Node's `clientError`, answered on the raw socket). They get the
+ * contract's body, an `x-request-id` and the security headers like every other response.
+ */
+export function createPreRoutingErrorHandlers (
+  securityHeaders: Readonly<Record<string, string>>,
+  requestIdOf: (request: IncomingMessage) => string
+): Pick<FastifyServerOptions, 'frameworkErrors' | 'clientErrorHandler'> {
+  return {
+    frameworkErrors (error, request, reply) {
+      const mapped = error.code === 'FST_ERR_BAD_URL'
+        ? Errors.badUrl()
+        : error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? Errors.uriTooLong() : Errors.badRequest()
+      reply.headers(securityHeaders).header('x-request-id', request.id)
+      send(reply, mapped)
+    },
+    clientErrorHandler (error, socket: Socket) {
+      if (error.code === 'ECONNRESET' || socket.destroyed) return
+      const inFlight = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage
+      // Part of a response is already out: another status line would corrupt it.
+      if (!socket.writable || (inFlight && inFlight.headersSent)) {
+        socket.destroy()
+        return
+      }
+      const appError = error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? Errors.requestTimeout()
+        : error.code === 'HPE_HEADER_OVERFLOW'
+          ? (requestLineTooLong((error as { rawPacket?: unknown }).rawPacket) ? Errors.uriTooLong() : Errors.headersTooLarge())
+          : Errors.badRequest()
+      // A body that stalled belongs to a request whose headers were read: echo its id.
+      const requestId = inFlight?.req ? requestIdOf(inFlight.req) : randomUUID()
+      const payload = body(appError)
+      const headers: Record<string, string> = {
+        ...securityHeaders,
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': String(Buffer.byteLength(payload)),
+        'x-request-id': requestId,
+        connection: 'close'
+      }
+      const head = `HTTP/1.1 ${appError.statusCode} ${STATUS_TEXT[appError.statusCode] ?? 'Error'}\r\n` +
+        Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('')
+      socket.end(`${head}\r\n${payload}`)
+      // The peer may never read: do not keep its socket past a second.
+      setTimeout(() => socket.destroy(), 1000).unref()
+    }
+  }
+}
+
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 414: 'URI Too Long', 431: 'Request Header Fields Too Large' }
+
+/**
+ * Node's parser reports a request line longer than its header limit as a header overflow:
+ * when no line ended within the data it refused, the URL is what was too long (414).
+ */
+function requestLineTooLong (rawPacket: unknown): boolean {
+  if (!Buffer.isBuffer(rawPacket)) return false
+  const lineEnd = rawPacket.indexOf('\r\n')
+  return lineEnd === -1 || lineEnd > 8192
 }

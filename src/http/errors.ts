@@ -15,9 +15,10 @@ export const ERROR_CODES = [
   'inactive_user', 'email_not_verified', 'forbidden', 'csrf_failed',
   'not_found', 'user_not_found', 'method_not_allowed',
   'email_taken', 'username_taken', 'role_exists',
-  'payload_too_large', 'unsupported_media_type', 'rate_limited',
+  'not_acceptable', 'payload_too_large', 'unsupported_media_type', 'rate_limited',
   'mfa_required', 'mfa_already_enabled', 'mfa_not_enabled', 'invalid_code', 'invalid_passkey',
-  'internal_error'
+  'invalid_url', 'uri_too_long', 'headers_too_large', 'request_timeout',
+  'internal_error', 'service_unavailable'
 ] as const
 
 /**
@@ -27,6 +28,47 @@ export const ERROR_CODES = [
 export const CLI_ERROR_CODES = ['usage_error', 'config_error'] as const
 
 export type ErrorCode = typeof ERROR_CODES[number] | typeof CLI_ERROR_CODES[number]
+
+/**
+ * The usual status of each code and what it means to a client: the OpenAPI document describes
+ * every error response from this table (http/openapi-conventions.ts). Typed by `ErrorCode`, so
+ * a new code cannot be added without its entry.
+ */
+export const ERROR_CATALOGUE: Record<typeof ERROR_CODES[number], { status: number, description: string }> = {
+  bad_request: { status: 400, description: 'the request is malformed' },
+  invalid_json: { status: 400, description: 'the body is not valid JSON' },
+  incorrect_password: { status: 400, description: 'the current password is wrong' },
+  validation_error: { status: 422, description: 'a field is missing, of the wrong type or out of bounds (`errors` names each field)' },
+  weak_password: { status: 422, description: 'the password is too common, or contains the email or the username' },
+  not_authenticated: { status: 401, description: 'no access token (neither the bearer header nor the cookie)' },
+  invalid_token: { status: 401, description: 'the token is malformed, expired or revoked' },
+  invalid_credentials: { status: 401, description: 'wrong email or password (the same answer for an unknown email)' },
+  inactive_user: { status: 403, description: 'the account is deactivated' },
+  email_not_verified: { status: 403, description: 'the email address is not verified yet (enumeration-safe sign-up)' },
+  forbidden: { status: 403, description: 'superuser privileges required, or not allowed on this account' },
+  csrf_failed: { status: 403, description: 'a browser request from a foreign origin was refused (Origin, Referer or Sec-Fetch-Site)' },
+  not_found: { status: 404, description: 'no such route or resource' },
+  user_not_found: { status: 404, description: 'no such user' },
+  method_not_allowed: { status: 405, description: 'the path does not take this method' },
+  email_taken: { status: 409, description: 'the email is already registered' },
+  username_taken: { status: 409, description: 'the username is already taken' },
+  role_exists: { status: 409, description: 'a role with this slug exists' },
+  payload_too_large: { status: 413, description: 'the body is over 64 KiB' },
+  not_acceptable: { status: 406, description: 'a hosted page asked for with an Accept header that does not take HTML (API clients get JSON here, never a page)' },
+  unsupported_media_type: { status: 415, description: 'the body is not of a content type this endpoint takes (JSON; forms only at /login and /token)' },
+  rate_limited: { status: 429, description: 'too many attempts: wait for `Retry-After` seconds' },
+  mfa_required: { status: 403, description: 'the password was right; the sign-in needs its second step (`mfa_token`, to present with a code at `/mfa/verify`)' },
+  mfa_already_enabled: { status: 409, description: 'two-step verification is already enabled' },
+  mfa_not_enabled: { status: 409, description: 'two-step verification is not enabled' },
+  invalid_code: { status: 400, description: 'the verification code (TOTP or recovery code) is wrong, expired or already used' },
+  invalid_passkey: { status: 401, description: 'the passkey is not recognised, or its registration could not be verified' },
+  invalid_url: { status: 400, description: 'the request URL is malformed' },
+  uri_too_long: { status: 414, description: 'the request URL is too long' },
+  headers_too_large: { status: 431, description: 'the request headers are too large' },
+  request_timeout: { status: 408, description: 'the request was not received in time' },
+  internal_error: { status: 500, description: 'an unexpected error, logged with the request id (`x-request-id`)' },
+  service_unavailable: { status: 503, description: 'a temporary outage (database, hashing capacity, shutting down): retry after `Retry-After` seconds' }
+}
 
 export class AppError extends Error {
   constructor (
@@ -73,10 +115,24 @@ export const Errors = {
   invalidJson: () => new AppError(400, 'invalid_json', 'Request body is not valid JSON'),
   payloadTooLarge: () => new AppError(413, 'payload_too_large', 'Request body is too large'),
   unsupportedMediaType: () => new AppError(415, 'unsupported_media_type', 'Unsupported content type'),
+  /** A hosted page asked for by a client that takes no HTML (Accept without text/html). */
+  notAcceptable: () => new AppError(406, 'not_acceptable', 'This path serves HTML pages only'),
   /** Fastify's own 4xx (routing, headers): its message describes the request, never our internals. */
   fromStatus: (status: number, message: string) =>
     new AppError(status, status === 404 ? 'not_found' : status === 405 ? 'method_not_allowed' : 'bad_request', message || 'Bad request'),
   internal: (cause?: unknown) => new AppError(500, 'internal_error', 'Internal server error', { cause }),
+  /**
+   * An outage (database unreachable or too slow, hashing queue full, shutting down), not a
+   * bug: 503 with `Retry-After`, so clients and load balancers can tell the two apart.
+   */
+  serviceUnavailable: (retryAfterSeconds = 5) =>
+    new AppError(503, 'service_unavailable', 'Service temporarily unavailable', { headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) } }),
+  // Raised before routing (see error-handler.ts: frameworkErrors and the client error handler).
+  badUrl: () => new AppError(400, 'invalid_url', 'Malformed request URL'),
+  uriTooLong: () => new AppError(414, 'uri_too_long', 'Request URL is too long'),
+  headersTooLarge: () => new AppError(431, 'headers_too_large', 'Request headers are too large'),
+  requestTimeout: () => new AppError(408, 'request_timeout', 'Request not received in time'),
+  badRequest: () => new AppError(400, 'bad_request', 'Bad request'),
   // The operator CLI's own codes (CLI_ERROR_CODES): both mean exit code 2, "nothing was done,
   // fix the command line or the environment". Never sent over HTTP; the status only ranks them.
   usage: (message: string) => new AppError(400, 'usage_error', message),
@@ -93,7 +149,7 @@ export class RateLimitedError extends AppError {
 /** Errors of the OAuth2 token endpoint, which RFC 6749 §5.2 gives a shape of its own. */
 export class OAuthError extends Error {
   // eslint-disable-next-line n/handle-callback-err -- `error` is the RFC 6749 error code, not a callback error
-  constructor (readonly error: 'invalid_request' | 'invalid_grant' | 'unsupported_grant_type' | 'invalid_client' | 'mfa_required', readonly description: string, readonly statusCode = 400, readonly extra: Record<string, string> = {}) {
+  constructor (readonly error: 'invalid_request' | 'invalid_grant' | 'unsupported_grant_type' | 'invalid_client' | 'mfa_required', readonly description: string, readonly statusCode = 400, readonly headers: Record<string, string> = {}, readonly extra: Record<string, string> = {}) {
     super(description)
     this.name = 'OAuthError'
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Errors } from './errors.js'
+import { isLevelEnabled } from './request-logger.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -19,25 +20,38 @@ export function requestIdOf (request: { headers: FastifyRequest['headers'] }): s
   return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID()
 }
 
+// The hooks below run on every request: they are synchronous (no promise per request) and
+// read the route's options (a getter that builds an object) at most once.
+
 /** Every response carries `x-request-id` (API.md). */
 export function registerRequestIdHeader (app: FastifyInstance): void {
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id)
+    done()
   })
 }
 
-/** One line per request, instead of Fastify's two. */
+/**
+ * One line per request, instead of Fastify's two. Written through the app's logger with the
+ * request id (the line a per-request child would write), so no child logger is made for it,
+ * and nothing is built when the level is off.
+ */
 export function registerAccessLog (app: FastifyInstance): void {
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     // Probes hit /healthz and /readyz every few seconds: their successes only at debug level.
-    const level = request.routeOptions.config.quietAccessLog && reply.statusCode < 400 ? 'debug' : 'info'
-    request.log[level]({
-      method: request.method,
-      // The path only: a query string is the client's and may carry anything.
-      url: request.url.split('?')[0],
-      status: reply.statusCode,
-      ms: Math.round(reply.elapsedTime * 10) / 10
-    }, 'request')
+    const level = reply.statusCode < 400 && request.routeOptions.config.quietAccessLog ? 'debug' : 'info'
+    // request.log knows the route's own log level (e.g. /metrics logs at warn).
+    if (isLevelEnabled(request.log, level)) {
+      app.log[level]({
+        reqId: request.id,
+        method: request.method,
+        // The path only: a query string is the client's and may carry anything.
+        url: request.url.split('?')[0],
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10
+      }, 'request')
+    }
+    done()
   })
 }
 
@@ -56,9 +70,10 @@ export function registerJsonParser (app: FastifyInstance): void {
  * the services then normalise it (lib/email.ts) for storage, look-ups and counters.
  */
 export function registerEmailTrim (app: FastifyInstance): void {
-  app.addHook('preValidation', async (request) => {
+  app.addHook('preValidation', (request, _reply, done) => {
     const body = request.body as Record<string, unknown> | undefined
     if (body && typeof body === 'object' && typeof body.email === 'string') body.email = body.email.trim()
+    done()
   })
 }
 
@@ -69,13 +84,16 @@ export function registerEmailTrim (app: FastifyInstance): void {
  * body is read; a request without a body (no content type) is left to the route.
  */
 export function registerJsonOnly (app: FastifyInstance): void {
-  app.addHook('preParsing', async (request) => {
-    if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS' || request.is404) return
-    const type = request.headers['content-type']
-    if (type === undefined) return
-    const essence = type.split(';', 1)[0]?.trim().toLowerCase()
-    if (essence === 'application/json') return
-    if (essence === 'application/x-www-form-urlencoded' && request.routeOptions.config.formBody === true) return
-    throw Errors.unsupportedMediaType()
+  app.addHook('preParsing', (request, _reply, payload, done) => {
+    done(acceptsContentType(request) ? null : Errors.unsupportedMediaType(), payload)
   })
+}
+
+function acceptsContentType (request: FastifyRequest): boolean {
+  if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS' || request.is404) return true
+  const type = request.headers['content-type']
+  if (type === undefined) return true
+  const essence = type.split(';', 1)[0]?.trim().toLowerCase()
+  if (essence === 'application/json') return true
+  return essence === 'application/x-www-form-urlencoded' && request.routeOptions.config.formBody === true
 }

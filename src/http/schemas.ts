@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox'
+import { type TSchema, Type } from '@sinclair/typebox'
 import { ERROR_CODES, type ErrorCode } from './errors.js'
 
 /** The one error body of the contract, referenced by every route's response schemas. */
@@ -9,21 +9,21 @@ export const ErrorResponse = Type.Object({
   errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() })))
 }, { $id: 'ErrorResponse', title: 'ErrorResponse' })
 
-export const errorRef = Type.Ref('ErrorResponse')
+export const MessageResponse = Type.Object({ message: Type.String() }, { title: 'Message' })
 
-export const MessageResponse = Type.Object({ message: Type.String() })
-
-/** Response map helper: `errors(401, 403)` → `{ 401: ErrorResponse, 403: ErrorResponse }`. */
-export function errorResponses (...statuses: number[]): Record<number, typeof errorRef> {
-  return Object.fromEntries(statuses.map((s) => [s, errorRef]))
+/** A response schema with the description the document shows for it (instead of a bare shape). */
+export function described<T extends TSchema> (schema: T, description: string): T {
+  return { ...schema, description }
 }
 
-/**
- * 403 of the password sign-ins: the error body, or (code `mfa_required`) the same with the
- * `mfa_token` of the second step. Also serves `inactive_user` and `csrf_failed`.
- */
-export const MfaRequiredResponse = Type.Object({
-  detail: Type.String(),
-  code: Type.Unsafe<ErrorCode>({ type: 'string', enum: [...ERROR_CODES] }),
+/** An empty answer (204, or a 202 without body), described. */
+export function noContent (description: string) {
+  return Type.Null({ description })
+}
+
+export { AUTHENTICATED, errorResponses, errorResponsesWith } from './openapi-conventions.js'
+
+/** The `mfa_token` of a 403 `mfa_required`: with `errorResponsesWith(MfaTokenField, 'mfa_required')`. */
+export const MfaTokenField = {
   mfa_token: Type.Optional(Type.String({ description: 'With code mfa_required: single use, 5 minutes; present it with a code at /mfa/verify' }))
-}, { title: 'ForbiddenOrMfaRequired' })
+}

@@ -16,8 +16,10 @@ export interface KeyValueStore {
   /**
    * Atomically adds one to the counter at `key`; the first increment starts a window of
    * `windowMs`, after which the counter is gone. Returns the new value and the time left.
+   * `limit`, when given, is the count past which the counter is a lockout: a store that must
+   * evict (the in-process one) keeps those longest.
    */
-  increment: (key: string, windowMs: number) => Promise<CounterHit>
+  increment: (key: string, windowMs: number, limit?: number) => Promise<CounterHit>
   /** The counter's current value (0 when absent) without changing it. */
   peek: (key: string) => Promise<CounterHit>
   close: () => Promise<void>

@@ -1,13 +1,30 @@
+/** Thrown at once, without running the task, when `maxWaiting` tasks already wait. */
+export class QueueFullError extends Error {
+  constructor () {
+    super('queue full')
+    this.name = 'QueueFullError'
+  }
+}
+
+export interface ConcurrencyLimit {
+  <T>(task: () => Promise<T>): Promise<T>
+  /** Tasks running now, and tasks waiting for a slot. */
+  readonly state: () => { running: number, waiting: number }
+}
+
 /**
- * Runs at most `limit` tasks at once; the others wait in arrival order. Returns the wrapper
- * that takes a task and resolves with its result.
+ * Runs at most `limit` tasks at once; the others wait in arrival order, at most `maxWaiting`
+ * of them (beyond it: `QueueFullError`). Returns the wrapper that takes a task and resolves
+ * with its result.
  */
-export function createConcurrencyLimit (limit: number): <T>(task: () => Promise<T>) => Promise<T> {
+export function createConcurrencyLimit (limit: number, maxWaiting = Number.POSITIVE_INFINITY): ConcurrencyLimit {
   let running = 0
   const waiting: (() => void)[] = []
-  return async function run<T> (task: () => Promise<T>): Promise<T> {
-    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve))
-    else running++
+  async function run<T> (task: () => Promise<T>): Promise<T> {
+    if (running >= limit) {
+      if (waiting.length >= maxWaiting) throw new QueueFullError()
+      await new Promise<void>((resolve) => waiting.push(resolve))
+    } else running++
     try {
       return await task()
     } finally {
@@ -17,4 +34,5 @@ export function createConcurrencyLimit (limit: number): <T>(task: () => Promise<
       else running--
     }
   }
+  return Object.assign(run, { state: () => ({ running, waiting: waiting.length }) })
 }

@@ -1,5 +1,8 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { Errors } from '../http/errors.js'
+import { errorResponses } from '../http/openapi-conventions.js'
+import { constantTimeEqual, sha256 } from '../lib/crypto.js'
 
 /**
  * The service's Prometheus metrics. One registry per process: counters are module-level so
@@ -81,35 +84,136 @@ export function registerOutboxDepth (read: DepthReader): () => void {
   return () => { outboxDepthReaders.delete(read) }
 }
 
+/** What the running app reports about its dependencies, read at scrape time only. */
+export interface DependencyState {
+  databasePool?: () => { total: number, idle: number, waiting: number }
+  /** 1 while the Redis connection is ready, else 0. */
+  redisUp?: () => number
+  hashQueue?: () => { running: number, waiting: number }
+}
+const dependencyStates = new Set<DependencyState>()
+
+new Gauge({ // eslint-disable-line no-new -- registered in metricsRegistry, read through it
+  name: 'authd_db_pool_connections',
+  help: 'PostgreSQL pool: connections open (total), idle ones, and queries waiting for one',
+  labelNames: ['state'] as const,
+  registers: [metricsRegistry],
+  collect () {
+    const sum = { total: 0, idle: 0, waiting: 0 }
+    for (const state of dependencyStates) {
+      const pool = state.databasePool?.()
+      if (pool) for (const key of ['total', 'idle', 'waiting'] as const) sum[key] += pool[key]
+    }
+    for (const [key, value] of Object.entries(sum)) this.set({ state: key }, value)
+  }
+})
+
+new Gauge({ // eslint-disable-line no-new -- registered in metricsRegistry, read through it
+  name: 'authd_redis_up',
+  help: '1 while the Redis connection is ready, 0 while it is down (absent without REDIS_URL)',
+  registers: [metricsRegistry],
+  collect () {
+    const readers = [...dependencyStates].flatMap((state) => state.redisUp ? [state.redisUp] : [])
+    if (readers.length === 0) this.reset()
+    else this.set(Math.min(...readers.map((read) => read())))
+  }
+})
+
+new Gauge({ // eslint-disable-line no-new -- registered in metricsRegistry, read through it
+  name: 'authd_password_hash_queue',
+  help: 'Password hashes running on a core, and waiting for one (past PASSWORD_HASH_QUEUE_MAX: 503)',
+  labelNames: ['state'] as const,
+  registers: [metricsRegistry],
+  collect () {
+    const sum = { running: 0, waiting: 0 }
+    for (const state of dependencyStates) {
+      const queue = state.hashQueue?.()
+      if (queue) { sum.running += queue.running; sum.waiting += queue.waiting }
+    }
+    this.set({ state: 'running' }, sum.running)
+    this.set({ state: 'waiting' }, sum.waiting)
+  }
+})
+
+/** Lets an app report its dependencies' state; returns the function that unregisters it. */
+export function registerDependencyState (state: DependencyState): () => void {
+  dependencyStates.add(state)
+  return () => { dependencyStates.delete(state) }
+}
+
 type Observer = ReturnType<typeof httpRequestDuration.labels>
+
+/** A route's histogram children by method, then status code: bound once, then reused. */
+type BoundSeries = Record<string, Record<number, Observer>>
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Filled by `observeHttpMetrics` for every route (see there). */
+    httpMetrics?: { route: string, series: BoundSeries }
+  }
+}
+
+/** The histogram child for this route, method and status, bound on first use. */
+function observerFor (metrics: { route: string, series: BoundSeries }, method: string, status: number): Observer {
+  const byStatus = metrics.series[method] ??= {}
+  byStatus[status] ??= httpRequestDuration.labels(method, metrics.route, String(status))
+  return byStatus[status]
+}
+
+const unmatched = { route: 'unmatched', series: {} as BoundSeries }
+
+/** One observation; `httpMetrics` is the route's (undefined for requests that matched no route). */
+function recordHttpRequest (httpMetrics: { route: string, series: BoundSeries } | undefined, method: string, status: number, elapsedMs: number): void {
+  observerFor(httpMetrics ?? unmatched, method, status).observe(elapsedMs / 1000)
+}
 
 /**
  * Times every request into `http_request_duration_seconds`. Labels use the route *pattern*
  * (`/api/v1/auth/sessions/:id`), never the raw URL: ids and query strings would make the
- * series unbounded. The per-label child is cached, so the hot path costs a map look-up.
+ * series unbounded. Each route carries its own label sets in its config, bound when first
+ * used, so a request costs two property look-ups and the observation: no key string, no map.
+ * Global hooks: register at the root, before the routes.
  */
-/** Observes every response's latency by route and status (a global hook: register at the root). */
 export function observeHttpMetrics (app: FastifyInstance): void {
-  const observers = new Map<string, Observer>()
-  app.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url ?? 'unmatched'
-    const status = reply.statusCode
-    const key = `${request.method} ${status} ${route}`
-    let observer = observers.get(key)
-    if (!observer) {
-      observer = httpRequestDuration.labels(request.method, route, String(status))
-      observers.set(key, observer)
-    }
-    observer.observe(reply.elapsedTime / 1000)
+  app.addHook('onRoute', (route) => {
+    route.config = { ...route.config, httpMetrics: { route: route.url, series: {} } }
+  })
+  app.addHook('onResponse', (request, reply, done) => {
+    recordHttpRequest(request.routeOptions.config.httpMetrics, request.method, reply.statusCode, reply.elapsedTime)
+    done()
   })
 }
 
+export interface MetricsRoutesOptions {
+  /** METRICS_TOKEN: when set, the scraper must send `Authorization: Bearer <token>`. */
+  token?: string | undefined
+}
+
 /** GET /metrics: the Prometheus text of every metric above. */
-export const metricsRoutes: FastifyPluginAsync = async (app) => {
+export const metricsRoutes: FastifyPluginAsync<MetricsRoutesOptions> = async (app, options) => {
+  const expected = options.token === undefined ? undefined : `Bearer ${options.token}`
   app.get('/metrics', {
     logLevel: 'warn',
-    schema: { tags: ['operations'], summary: 'Prometheus metrics', operationId: 'metrics' }
-  }, async (_request, reply) => {
+    schema: {
+      tags: ['operations'],
+      summary: 'Prometheus metrics',
+      operationId: 'metrics',
+      produces: ['text/plain'],
+      response: {
+        200: { description: 'Prometheus text exposition format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } },
+        // Only when METRICS_TOKEN is set: the scraper sends `Authorization: Bearer <token>`.
+        ...errorResponses('not_authenticated', 'invalid_token')
+      }
+    }
+  }, async (request, reply) => {
+    // METRICS_TOKEN: the series name routes, limits and load, which is no one else's business.
+    // Compared in constant time, so the token cannot be guessed byte by byte from timings.
+    if (expected !== undefined) {
+      const given = request.headers.authorization
+      if (given === undefined) throw Errors.notAuthenticated()
+      // Hashed first, so that not even the token's length shows in the timing.
+      if (!constantTimeEqual(sha256(given), sha256(expected))) throw Errors.invalidToken()
+    }
     reply.header('content-type', metricsRegistry.contentType)
     reply.header('cache-control', 'no-store')
     return metricsRegistry.metrics()

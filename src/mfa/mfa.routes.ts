@@ -1,12 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from '@sinclair/typebox'
 import { clientOf, noStore, tokenResponse } from '../auth/auth.routes.js'
 import { TokenResponse } from '../auth/auth.schemas.js'
 import { setAuthCookies } from '../auth/cookies.js'
 import type { Config } from '../config/index.js'
 import { type Authenticate, authOf } from '../sessions/authenticate.js'
 import { requireSuperuser } from '../sessions/authorize.js'
-import { errorResponses } from '../http/schemas.js'
+import { AUTHENTICATED, described, errorResponses, noContent } from '../http/schemas.js'
 import { UserParams } from '../users/users.schemas.js'
 import type { MfaAdminService } from './mfa-admin.service.js'
 import { ConfirmTotpBody, DisableTotpBody, PasswordBody, RecoveryCodesResponse, TotpSetupResponse, VerifyBody } from './mfa.schemas.js'
@@ -19,7 +18,7 @@ export interface MfaRoutesOptions {
 }
 
 const tags = ['mfa']
-const security: Array<Record<string, string[]>> = [{ bearer: [] }, { cookie: [] }]
+const security = AUTHENTICATED
 
 /** Two-step verification, under /api/v1/auth. */
 export const mfaRoutes: FastifyPluginAsyncTypebox<MfaRoutesOptions> = async (app, { config, mfa, authenticate }) => {
@@ -31,7 +30,7 @@ export const mfaRoutes: FastifyPluginAsyncTypebox<MfaRoutesOptions> = async (app
       operationId: 'setUpTotp',
       security,
       body: PasswordBody,
-      response: { 200: TotpSetupResponse, ...errorResponses(400, 401, 403, 409, 422, 429) }
+      response: { 200: described(TotpSetupResponse, 'The pending TOTP secret and its otpauth URI (for a QR code)'), ...errorResponses('incorrect_password', 'mfa_already_enabled', 'rate_limited') }
     }
   }, async (request, reply) => {
     const setup = await mfa.beginTotpSetup(authOf(request).user.id, request.body.password)
@@ -47,7 +46,7 @@ export const mfaRoutes: FastifyPluginAsyncTypebox<MfaRoutesOptions> = async (app
       operationId: 'confirmTotp',
       security,
       body: ConfirmTotpBody,
-      response: { 200: RecoveryCodesResponse, ...errorResponses(400, 401, 403, 422, 429) }
+      response: { 200: described(RecoveryCodesResponse, 'Two-step verification is on; the recovery codes are shown this once'), ...errorResponses('invalid_code', 'rate_limited') }
     }
   }, async (request, reply) => {
     const { recoveryCodes } = await mfa.confirmTotp(authOf(request).user.id, request.body.code, clientOf(request))
@@ -63,7 +62,7 @@ export const mfaRoutes: FastifyPluginAsyncTypebox<MfaRoutesOptions> = async (app
       operationId: 'regenerateRecoveryCodes',
       security,
       body: PasswordBody,
-      response: { 200: RecoveryCodesResponse, ...errorResponses(400, 401, 403, 409, 422, 429) }
+      response: { 200: described(RecoveryCodesResponse, 'The new recovery codes, shown this once'), ...errorResponses('incorrect_password', 'mfa_not_enabled', 'rate_limited') }
     }
   }, async (request, reply) => {
     const { recoveryCodes } = await mfa.regenerateRecoveryCodes(authOf(request).user.id, request.body.password, clientOf(request))
@@ -79,7 +78,7 @@ export const mfaRoutes: FastifyPluginAsyncTypebox<MfaRoutesOptions> = async (app
       operationId: 'disableTotp',
       security,
       body: DisableTotpBody,
-      response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 409, 422, 429) }
+      response: { 204: noContent('Two-step verification is off'), ...errorResponses('incorrect_password', 'invalid_code', 'mfa_not_enabled', 'rate_limited') }
     }
   }, async (request, reply) => {
     await mfa.disableTotp(authOf(request).user.id, request.body.password, request.body.code, clientOf(request))
@@ -92,7 +91,7 @@ export const mfaRoutes: FastifyPluginAsyncTypebox<MfaRoutesOptions> = async (app
       summary: 'Second step of a sign-in: the mfa_token and a TOTP or recovery code',
       operationId: 'verifyMfa',
       body: VerifyBody,
-      response: { 200: TokenResponse, ...errorResponses(400, 401, 403, 422, 429) }
+      response: { 200: described(TokenResponse, 'Signed in; the auth cookies are set'), ...errorResponses([400, 'invalid_token'], [401, 'invalid_code'], 'inactive_user', 'rate_limited') }
     }
   }, async (request, reply) => {
     const tokens = await mfa.verifySignin(request.body.mfa_token, request.body.code, clientOf(request))
@@ -113,7 +112,7 @@ export const mfaAdminRoutes: FastifyPluginAsyncTypebox<{ admin: MfaAdminService,
       operationId: 'resetUserMfa',
       security,
       params: UserParams,
-      response: { 204: Type.Null(), ...errorResponses(401, 403, 404) }
+      response: { 204: noContent('Two-step verification is off for the user; their sessions are ended'), ...errorResponses('forbidden', 'user_not_found') }
     }
   }, async (request, reply) => {
     const auth = authOf(request)

@@ -6,7 +6,7 @@ import { TokenResponse } from '../auth/auth.schemas.js'
 import { setAuthCookies } from '../auth/cookies.js'
 import type { Config } from '../config/index.js'
 import { type Authenticate, authOf } from '../sessions/authenticate.js'
-import { errorResponses } from '../http/schemas.js'
+import { AUTHENTICATED, described, errorResponses, noContent } from '../http/schemas.js'
 import {
   CreationOptionsJson, Passkey, PasskeyParams, PasskeySigninBody, RegisterPasskeyBody, RenamePasskeyBody, RequestOptionsJson
 } from './passkeys.schemas.js'
@@ -19,7 +19,7 @@ export interface PasskeysRoutesOptions {
 }
 
 const tags = ['passkeys']
-const security: Array<Record<string, string[]>> = [{ bearer: [] }, { cookie: [] }]
+const security = AUTHENTICATED
 
 /** Passkeys (WebAuthn), under /api/v1/auth. */
 export const passkeysRoutes: FastifyPluginAsyncTypebox<PasskeysRoutesOptions> = async (app, { config, passkeys, authenticate }) => {
@@ -30,7 +30,7 @@ export const passkeysRoutes: FastifyPluginAsyncTypebox<PasskeysRoutesOptions> = 
       summary: 'Options for creating a passkey (navigator.credentials.create)',
       operationId: 'passkeyRegistrationOptions',
       security,
-      response: { 200: CreationOptionsJson, ...errorResponses(401, 403) }
+      response: { 200: described(CreationOptionsJson, 'Options for navigator.credentials.create (a challenge for this user)') }
     }
   }, async (request, reply) => {
     noStore(reply)
@@ -45,7 +45,7 @@ export const passkeysRoutes: FastifyPluginAsyncTypebox<PasskeysRoutesOptions> = 
       operationId: 'registerPasskey',
       security,
       body: RegisterPasskeyBody,
-      response: { 201: Passkey, ...errorResponses(400, 401, 403, 422) }
+      response: { 201: described(Passkey, 'The registered passkey'), ...errorResponses([400, 'invalid_passkey']) }
     }
   }, async (request, reply) => {
     const passkey = await passkeys.register(authOf(request).user.id, request.body.response as unknown as RegistrationResponseJSON, request.body.name, clientOf(request))
@@ -54,7 +54,7 @@ export const passkeysRoutes: FastifyPluginAsyncTypebox<PasskeysRoutesOptions> = 
 
   app.get('/passkeys', {
     onRequest: authenticate,
-    schema: { tags, summary: 'This user\'s passkeys', operationId: 'listPasskeys', security, response: { 200: Type.Array(Passkey), ...errorResponses(401, 403) } }
+    schema: { tags, summary: 'This user\'s passkeys', operationId: 'listPasskeys', security, response: { 200: Type.Array(Passkey, { description: 'Every passkey of this user' }) } }
   }, async (request) => passkeys.list(authOf(request).user.id))
 
   app.patch('/passkeys/:id', {
@@ -66,7 +66,7 @@ export const passkeysRoutes: FastifyPluginAsyncTypebox<PasskeysRoutesOptions> = 
       security,
       params: PasskeyParams,
       body: RenamePasskeyBody,
-      response: { 200: Passkey, ...errorResponses(401, 403, 404, 422) }
+      response: { 200: described(Passkey, 'The renamed passkey'), ...errorResponses('not_found') }
     }
   }, async (request) => passkeys.rename(authOf(request).user.id, request.params.id, request.body.name, clientOf(request)))
 
@@ -78,7 +78,7 @@ export const passkeysRoutes: FastifyPluginAsyncTypebox<PasskeysRoutesOptions> = 
       operationId: 'deletePasskey',
       security,
       params: PasskeyParams,
-      response: { 204: Type.Null(), ...errorResponses(401, 403, 404, 422) }
+      response: { 204: noContent('The passkey is deleted'), ...errorResponses('not_found') }
     }
   }, async (request, reply) => {
     await passkeys.remove(authOf(request).user.id, request.params.id, clientOf(request))
@@ -87,13 +87,13 @@ export const passkeysRoutes: FastifyPluginAsyncTypebox<PasskeysRoutesOptions> = 
 
   app.post('/passkeys/signin/options', {
     // A body is optional: `{}` or nothing.
-    preValidation: async (request) => { request.body ??= {} },
+    config: { optionalBody: true },
     schema: {
       tags,
       summary: 'Options for a discoverable passkey sign-in (no allowCredentials: reveals no account)',
       operationId: 'passkeySigninOptions',
       body: Type.Object({}),
-      response: { 200: RequestOptionsJson, ...errorResponses(422, 429) }
+      response: { 200: described(RequestOptionsJson, 'Options for navigator.credentials.get (a challenge, no allowCredentials)'), ...errorResponses('rate_limited') }
     }
   }, async (request, reply) => {
     noStore(reply)
@@ -106,7 +106,7 @@ export const passkeysRoutes: FastifyPluginAsyncTypebox<PasskeysRoutesOptions> = 
       summary: 'Sign in with a passkey (satisfies two-step verification); sets cookies',
       operationId: 'passkeySignin',
       body: PasskeySigninBody,
-      response: { 200: TokenResponse, ...errorResponses(401, 403, 422, 429) }
+      response: { 200: described(TokenResponse, 'Signed in; the auth cookies are set'), ...errorResponses('invalid_passkey', 'inactive_user', 'rate_limited') }
     }
   }, async (request, reply) => {
     const tokens = await passkeys.signin(request.body.response as unknown as AuthenticationResponseJSON, clientOf(request))

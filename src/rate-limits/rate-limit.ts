@@ -43,6 +43,11 @@ export interface AuthRateLimits {
   mfaPerAccount: RateLimiter
   /** Passkey sign-in options and attempts per client IP. */
   passkeyPerIp: RateLimiter
+  /**
+   * POST /change-password, per user id: a stolen access token must not become an unlimited
+   * oracle for the current password. Cleared once the current password is verified.
+   */
+  changePasswordPerAccount: RateLimiter
 }
 
 /** The eight 16-bit groups of an IPv6 address, or undefined when it is not one. */
@@ -98,7 +103,9 @@ export function createRateLimiter (store: KeyValueStore, name: string, rule: Rat
     name,
     rule,
     async hit (key) {
-      const hit = await store.increment(counterKey(name, keyOf(key)), windowMs)
+      // Past its limit a counter is a lockout: the in-process store keeps it in a protected
+      // segment that a spray of fresh keys cannot evict (see src/kv/memory-kv.ts).
+      const hit = await store.increment(counterKey(name, keyOf(key)), windowMs, rule.limit)
       if (hit.count > rule.limit) {
         rateLimitHits.inc({ limit: name })
         refuse(hit)
@@ -132,7 +139,8 @@ export function createAuthRateLimits (config: Config, store: KeyValueStore): Aut
     forgotPasswordPerIp: createRateLimiter(store, 'forgot-ip', rules.forgotPasswordPerIp, on, ipRateLimitKey),
     resendVerificationPerAccount: createRateLimiter(store, 'resend-verification', rules.resendVerificationPerAccount, on),
     mfaPerAccount: createRateLimiter(store, 'mfa-account', rules.mfaPerAccount, on),
-    passkeyPerIp: createRateLimiter(store, 'passkey-ip', rules.passkeyPerIp, on, ipRateLimitKey)
+    passkeyPerIp: createRateLimiter(store, 'passkey-ip', rules.passkeyPerIp, on, ipRateLimitKey),
+    changePasswordPerAccount: createRateLimiter(store, 'change-password-account', rules.changePasswordPerAccount, on)
   }
 }
 
@@ -158,7 +166,7 @@ export function withFallback (primary: KeyValueStore, fallback: KeyValueStore, l
     get: (key) => attempt((s) => s.get(key)),
     set: (key, value, ttlMs) => attempt((s) => s.set(key, value, ttlMs)),
     delete: (key) => attempt((s) => s.delete(key)),
-    increment: (key, windowMs) => attempt((s) => s.increment(key, windowMs)),
+    increment: (key, windowMs, limit) => attempt((s) => s.increment(key, windowMs, limit)),
     peek: (key) => attempt((s) => s.peek(key)),
     async close () {
       await Promise.all([primary.close(), fallback.close()])

@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify'
 import type { ClientInfo } from '../lib/client-info.js'
 import { type Authenticate, authOf } from '../sessions/authenticate.js'
 import { type AuthRateLimits, limitForgotPassword } from '../rate-limits/rate-limit.js'
-import { errorResponses, MessageResponse } from '../http/schemas.js'
+import { described, errorResponses, MessageResponse } from '../http/schemas.js'
 import { normalizeEmail } from '../lib/email.js'
 import { User } from '../users/users.schemas.js'
 import type { RecoveryService } from './recovery.service.js'
@@ -31,7 +31,7 @@ export const recoveryRoutes: FastifyPluginAsyncTypebox<RecoveryRoutesOptions> = 
       summary: 'Email a password reset link (same answer whether or not the account exists)',
       operationId: 'forgotPassword',
       body: ForgotPasswordBody,
-      response: { 200: MessageResponse, ...errorResponses(422, 429) }
+      response: { 200: described(MessageResponse, 'The same answer whether or not the account exists'), ...errorResponses('rate_limited') }
     }
   }, async (request) => {
     // Unknown emails are counted exactly like known ones: the 429 reveals nothing either.
@@ -46,7 +46,7 @@ export const recoveryRoutes: FastifyPluginAsyncTypebox<RecoveryRoutesOptions> = 
       summary: 'Set a new password with a reset token (ends every session)',
       operationId: 'resetPassword',
       body: ResetPasswordBody,
-      response: { 200: MessageResponse, ...errorResponses(400, 422, 429) }
+      response: { 200: described(MessageResponse, 'Password reset; every session of the user is revoked'), ...errorResponses([400, 'invalid_token'], 'weak_password', 'rate_limited') }
     }
   }, async (request) => {
     await recovery.resetPassword(request.body.token, request.body.new_password, clientOf(request))
@@ -59,7 +59,7 @@ export const recoveryRoutes: FastifyPluginAsyncTypebox<RecoveryRoutesOptions> = 
       summary: 'Verify the email address with the emailed token',
       operationId: 'verifyEmail',
       body: VerifyEmailBody,
-      response: { 200: User, ...errorResponses(400, 422, 429) }
+      response: { 200: described(User, 'The user, now verified'), ...errorResponses([400, 'invalid_token'], 'rate_limited') }
     }
   }, async (request) => recovery.verifyEmail(request.body.token, clientOf(request)))
 
@@ -70,7 +70,7 @@ export const recoveryRoutes: FastifyPluginAsyncTypebox<RecoveryRoutesOptions> = 
       summary: 'Email a new verification link',
       operationId: 'resendVerification',
       security: [{ bearer: [] }],
-      response: { 202: MessageResponse, ...errorResponses(401, 403, 429) }
+      response: { 202: described(MessageResponse, 'A new verification link is on its way'), ...errorResponses('rate_limited') }
     }
   }, async (request, reply) => {
     await recovery.resendVerification(authOf(request).user.id)

@@ -1,5 +1,6 @@
 import type { Insertable } from 'kysely'
 import type { Db } from '../database.js'
+import type { StatementPreparer } from '../db/prepared-statement.js'
 import type { UserRow } from '../users/users.table.js'
 import type { SessionRow, SessionsTable } from './sessions.table.js'
 
@@ -11,6 +12,9 @@ export function findSession (db: Db, id: string): Promise<SessionRow | undefined
   return db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst()
 }
 
+export interface RefreshRotation { id: string, oldHash: string, newHash: string, now: string, expiresAt: string, createdAfter: string, clientId?: string, defaultClientId?: string }
+export type RotateRefreshToken = (args: RefreshRotation) => Promise<{ user_id: string, client_id: string | null, amr: string | null } | undefined>
+
 /**
  * Rotates the refresh token: only the request that still holds the current hash matches the
  * WHERE clause (PostgreSQL re-checks it after waiting for a concurrent rotation's row lock),
@@ -18,16 +22,24 @@ export function findSession (db: Db, id: string): Promise<SessionRow | undefined
  * family in the same transaction, so once the new hash is visible the old one is known as
  * rotated out too. Call it inside a transaction.
  */
-export async function rotateRefreshToken (trx: Db, args: { id: string, oldHash: string, newHash: string, now: string, expiresAt: string, createdAfter: string }): Promise<{ user_id: string, amr: string | null | undefined } | undefined> {
-  const rotated = await trx.updateTable('sessions')
+export async function rotateRefreshToken (trx: Db, args: RefreshRotation): Promise<{ user_id: string, client_id: string | null, amr: string | null } | undefined> {
+  let query = trx.updateTable('sessions')
     .set({ refresh_token_hash: args.newHash, last_used_at: args.now, expires_at: args.expiresAt })
     .where('id', '=', args.id)
     .where('refresh_token_hash', '=', args.oldHash)
     .where('revoked_at', 'is', null)
     .where('expires_at', '>', args.now)
     .where('created_at', '>', args.createdAfter)
-    .returning(['user_id', 'amr'])
-    .executeTakeFirst()
+  // A token presented by another client rotates nothing; sessions from before client ids
+  // were recorded (null) belong to the default client.
+  const clientId = args.clientId
+  if (clientId !== undefined) {
+    query = query.where((eb) => clientId === args.defaultClientId
+      ? eb.or([eb('client_id', '=', clientId), eb('client_id', 'is', null)])
+      : eb('client_id', '=', clientId))
+  }
+  const row = await query.returning(['user_id', 'client_id', 'amr']).executeTakeFirst()
+  const rotated = row ? { user_id: row.user_id, client_id: row.client_id ?? null, amr: row.amr ?? null } : undefined
   if (rotated) await trx.insertInto('rotated_refresh_tokens').values({ token_hash: args.oldHash, session_id: args.id, rotated_at: args.now }).execute()
   return rotated
 }
@@ -41,6 +53,30 @@ export async function wasRotatedOut (db: Db, sessionId: string, tokenHash: strin
   const row = await db.selectFrom('rotated_refresh_tokens').select('session_id')
     .where('token_hash', '=', tokenHash).executeTakeFirst()
   return row?.session_id === sessionId
+}
+
+/**
+ * Rotates the refresh token in one atomic statement: only the request that still holds the
+ * current hash matches the WHERE clause, so of N concurrent refreshes at most one wins.
+ * Every refresh runs it, so it is prepared once per database instead of built by Kysely on
+ * each call (the building and compiling cost about as much as the statement itself).
+ */
+export function prepareRefreshRotation (statements: StatementPreparer): RotateRefreshToken {
+  // The client check is in the statement, so a token presented by another client rotates
+  // nothing: `? = 0` skips it when the request names no client, and sessions from before
+  // client ids were recorded (null) belong to the default client.
+  const rotate = statements.prepare<{ user_id: string, client_id: string | null, amr: string | null }>('authd_rotate_refresh_token_v3',
+    'update sessions set refresh_token_hash = ?, last_used_at = ?, expires_at = ?' +
+    ' where id = ? and refresh_token_hash = ? and revoked_at is null and expires_at > ? and created_at > ?' +
+    ' and (? = 0 or client_id = ? or (? = 1 and client_id is null))' +
+    ' returning user_id, client_id, amr')
+  return async (args) => {
+    const checkClient = args.clientId === undefined ? 0 : 1
+    const nullIsDefault = args.clientId !== undefined && args.clientId === args.defaultClientId ? 1 : 0
+    const rows = await rotate([args.newHash, args.now, args.expiresAt, args.id, args.oldHash, args.now, args.createdAfter,
+      checkClient, args.clientId ?? '', nullIsDefault])
+    return rows[0]
+  }
 }
 
 export async function revokeSession (db: Db, id: string, now: string): Promise<boolean> {

@@ -3,6 +3,8 @@ export interface SessionsTable {
   user_id: string
   /** SHA-256 of the current refresh token's secret part; the token itself is never stored. */
   refresh_token_hash: string
+  /** The OAuth client the session was opened for (RFC 9068 `client_id`); null: the default client. */
+  client_id?: string | null
   created_at: string | Date
   last_used_at: string | Date
   expires_at: string | Date

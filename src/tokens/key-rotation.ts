@@ -3,20 +3,19 @@ import type { Config } from '../config/index.js'
 import type { Db } from '../database.js'
 import { type Clock, toDate } from '../lib/clock.js'
 import type { TokenSigner } from './jwt.js'
+import { KEY_MAINTENANCE_INTERVAL_MS, retiredKeyGraceMs } from './key-timeline.js'
 import { deleteSigningKeysRetiredBefore, listSigningKeys } from './signing-keys.repository.js'
 
-/** How often each instance re-reads the key set, rotates when due and prunes. */
-export const KEY_MAINTENANCE_INTERVAL_MS = 60_000
+export { KEY_MAINTENANCE_INTERVAL_MS }
 
 export interface KeyMaintenanceResult { rotated: string | undefined, pruned: number }
 
 /**
  * One pass of key upkeep, run on a timer by every instance (and by `keys prune`):
  * 1. reload, so an instance stops signing with a key another instance retired;
- * 2. rotate when the newest key is older than SIGNING_KEY_ROTATION_DAYS;
- * 3. delete retired keys once every token they signed has expired. A retired key may still
- *    sign on another instance until that instance's next reload, so the grace period is the
- *    access-token lifetime plus two maintenance intervals.
+ * 2. rotate when the newest key (pending ones included) is older than SIGNING_KEY_ROTATION_DAYS:
+ *    the new key is published now and signs only after the lead time of `key-timeline.ts`;
+ * 3. delete retired keys once every token they signed has expired (see `retiredKeyGraceMs`).
  */
 export async function maintainSigningKeys (deps: { db: Db, config: Config, clock: Clock, signer: TokenSigner }): Promise<KeyMaintenanceResult> {
   const { db, config, clock, signer } = deps
@@ -37,7 +36,7 @@ export async function maintainSigningKeys (deps: { db: Db, config: Config, clock
 
 /** Deletes keys retired long enough ago that no token they signed can still be valid. */
 export async function pruneRetiredKeys (deps: { db: Db, config: Config, clock: Clock }): Promise<number> {
-  const graceMs = deps.config.tokens.accessTtlSeconds * 1000 + 2 * KEY_MAINTENANCE_INTERVAL_MS
+  const graceMs = retiredKeyGraceMs(deps.config.tokens.accessTtlSeconds)
   const before = new Date(deps.clock.now().getTime() - graceMs).toISOString()
   const count = (await listSigningKeys(deps.db)).filter((row) => row.retired_at !== null && toDate(row.retired_at).toISOString() < before).length
   if (count > 0) await deleteSigningKeysRetiredBefore(deps.db, before)

@@ -8,8 +8,13 @@ test('defaults follow the contract', () => {
   assert.equal(config.port, 8000)
   assert.equal(config.host, '127.0.0.1')
   assert.equal(config.databaseUrl, 'sqlite:./data/auth.db')
-  assert.equal(config.publicUrl, 'http://localhost:8000')
-  assert.deepEqual(config.allowedOrigins, ['http://localhost:8000'])
+  // The public URL is where it listens, so /docs and the CSRF origin agree with the start-up
+  // line; localhost names the same loopback host and is allowed too.
+  assert.equal(config.publicUrl, 'http://127.0.0.1:8000')
+  assert.deepEqual(config.allowedOrigins, ['http://127.0.0.1:8000', 'http://localhost:8000'])
+  assert.equal(config.tokens.issuer, 'http://127.0.0.1:8000')
+  assert.equal(config.tokens.audience, 'http://127.0.0.1:8000')
+  assert.equal(config.tokens.defaultClientId, 'authd')
   assert.equal(config.cookieSecure, false)
   assert.equal(config.tokens.accessTtlSeconds, 900)
   assert.equal(config.tokens.refreshTtlSeconds, 1_209_600)
@@ -42,11 +47,21 @@ test('bad values name their variable', () => {
     [{ RATE_LIMITS: 'maybe' }, 'RATE_LIMITS'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ TRUST_PROXY: 'everyone' }, 'TRUST_PROXY'],
-    [{ SIGNUP_ENUMERATION_SAFE: 'perhaps' }, 'SIGNUP_ENUMERATION_SAFE']
+    [{ SIGNUP_ENUMERATION_SAFE: 'perhaps' }, 'SIGNUP_ENUMERATION_SAFE'],
+    [{ JWT_AUDIENCE: 'a, b' }, 'JWT_AUDIENCE'],
+    [{ OAUTH_DEFAULT_CLIENT_ID: 'has space' }, 'OAUTH_DEFAULT_CLIENT_ID']
   ]
   for (const [env, variable] of cases) {
     assert.throws(() => loadConfig(env), (error: unknown) => error instanceof ConfigError && error.variable === variable, JSON.stringify(env))
   }
+})
+
+test('the default public URL follows the listen address; an explicit one allows only its origin', () => {
+  assert.equal(loadConfig({ HOST: '0.0.0.0', PORT: '9000' }).publicUrl, 'http://127.0.0.1:9000')
+  assert.equal(loadConfig({ HOST: '::', PORT: '9000' }).publicUrl, 'http://[::1]:9000')
+  const explicit = loadConfig({ PUBLIC_URL: 'http://localhost:8000' })
+  assert.deepEqual(explicit.allowedOrigins, ['http://localhost:8000'])
+  assert.equal(loadConfig({ JWT_ISSUER: 'https://id.example.com', JWT_AUDIENCE: 'https://api.example.com' }).tokens.audience, 'https://api.example.com')
 })
 
 test('a 32-byte JWT_SECRET selects HS256', () => {

@@ -11,7 +11,10 @@ export const TEST_ENV: TestEnv = {
   LOG_LEVEL: 'silent',
   ARGON2_MEMORY_KIB: '1024',
   ARGON2_TIME_COST: '1',
-  RATE_LIMITS: 'off'
+  RATE_LIMITS: 'off',
+  // Like the rate limits, the hashing queue's bound is a control against floods with its own
+  // test (test/security/hash-queue.test.ts); the concurrency tests elsewhere fire 50 at once.
+  PASSWORD_HASH_QUEUE_MAX: '10000'
 }
 
 /**

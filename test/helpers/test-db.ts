@@ -22,7 +22,8 @@ export async function createTestDatabaseUrl (t: Pick<TestContext, 'after'>): Pro
   }
   const base = process.env.TEST_DATABASE_URL
   if (!base) throw new Error('TEST_DB=postgres needs TEST_DATABASE_URL')
-  const schema = `${TEST_SCHEMA_PREFIX}${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 10)}`
+  // AUTHD_TEST_RUN (set by scripts/run-tests.mjs) lets a run drop its own schemas and no other's.
+  const schema = `${TEST_SCHEMA_PREFIX}${process.env.AUTHD_TEST_RUN ?? 'adhoc'}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 10)}`
   const admin = new pg.Client({ connectionString: base })
   await admin.connect()
   await admin.query(`create schema ${schema}`)

@@ -62,7 +62,7 @@ test('forgot-password mails a reset link that sets a new password, then a "passw
   const reset = (await smtp.waitForCount(2))[1]!
   assert.deepEqual(reset.to, [user.email])
   assert.equal(reset.headers.subject, 'Reset your password')
-  assert.match(reset.text, /http:\/\/localhost:8000\/reset-password\?token=/)
+  assert.match(reset.text, /http:\/\/127\.0\.0\.1:8000\/reset-password\?token=/)
   assert.match(reset.text, /valid for 1 hour/)
   const token = tokenFrom(reset, 'reset-password')
 

@@ -1,0 +1,52 @@
+import type SQLite from 'better-sqlite3'
+import { CompiledQuery, type Kysely } from 'kysely'
+import type pg from 'pg'
+
+export type SqlValue = string | number | null
+
+/**
+ * One SQL statement of a hot path, prepared once per database and run without building a
+ * query: Kysely's builder and compiler cost more per call than the indexed statements of
+ * those paths. The text uses `?` placeholders (rewritten to `$1, $2, …` for PostgreSQL) and
+ * must be portable SQL; it returns the rows (of its RETURNING clause, if any).
+ */
+export type PreparedStatement<Row> = (params: SqlValue[]) => Promise<Row[]>
+
+export interface StatementPreparer {
+  prepare: <Row>(name: string, sql: string) => PreparedStatement<Row>
+}
+
+/**
+ * SQLite: a better-sqlite3 statement, prepared on first use (after migrations). Kysely runs
+ * everything on the one connection, one query at a time; a statement run directly between
+ * two of its queries is the same as one more query, with one exception: inside an open
+ * transaction it would become part of that transaction, and be rolled back with it. Then it
+ * goes through Kysely, which queues it behind the transaction.
+ */
+export function sqlitePreparer (sqlite: SQLite.Database, db: Kysely<any>): StatementPreparer {
+  return {
+    prepare<Row>(_name: string, sql: string): PreparedStatement<Row> {
+      let statement: SQLite.Statement | undefined
+      return async (params) => {
+        if (sqlite.inTransaction) return (await db.executeQuery<Row>(CompiledQuery.raw(sql, params))).rows
+        statement ??= sqlite.prepare(sql)
+        return statement.reader ? statement.all(...params) as Row[] : (statement.run(...params), [])
+      }
+    }
+  }
+}
+
+/**
+ * PostgreSQL: a named prepared statement (pg parses and plans it once per pooled connection,
+ * then sends only Bind/Execute). Outside any Kysely transaction: it takes its own connection
+ * from the pool and commits on its own, as a single statement does.
+ */
+export function postgresPreparer (pool: pg.Pool): StatementPreparer {
+  return {
+    prepare<Row>(name: string, sql: string): PreparedStatement<Row> {
+      let n = 0
+      const text = sql.replace(/\?/g, () => `$${++n}`)
+      return async (params) => (await pool.query({ name, text, values: params })).rows as Row[]
+    }
+  }
+}

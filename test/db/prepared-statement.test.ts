@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { createDb } from '../../src/db/create-db.js'
+import { createTestDatabaseUrl } from '../helpers/test-db.js'
+
+async function openTable (t: Parameters<typeof createTestDatabaseUrl>[0]) {
+  const handle = createDb(await createTestDatabaseUrl(t))
+  t.after(() => handle.close())
+  await handle.db.schema.createTable('counters').addColumn('id', 'text', (c) => c.primaryKey()).addColumn('value', 'integer', (c) => c.notNull()).execute()
+  await handle.db.insertInto('counters' as never).values({ id: 'a', value: 1 } as never).execute()
+  const bump = handle.statements.prepare<{ value: number }>(`test_bump_${Math.random().toString(36).slice(2)}`,
+    'update counters set value = value + 1 where id = ? and value = ? returning value')
+  const read = async () => Number((await handle.db.selectFrom('counters' as never).select('value' as never).executeTakeFirstOrThrow() as { value: number }).value)
+  return { handle, bump, read }
+}
+
+test('a prepared statement returns its RETURNING rows, and none when its WHERE matches nothing', async (t) => {
+  const { bump, read } = await openTable(t)
+  assert.deepEqual((await bump(['a', 1])).map((row) => Number(row.value)), [2])
+  assert.deepEqual(await bump(['a', 1]), [], 'the old value no longer matches: a single use')
+  assert.deepEqual((await bump(['a', 2])).map((row) => Number(row.value)), [3])
+  assert.equal(await read(), 3)
+})
+
+test('a prepared statement run while another transaction is open is not part of it: its write survives that rollback', async (t) => {
+  const { handle, bump, read } = await openTable(t)
+  let bumped: Promise<{ value: number }[]> | undefined
+  await assert.rejects(handle.db.transaction().execute(async (trx) => {
+    await trx.updateTable('counters' as never).set({ value: 100 } as never).execute()
+    // Started while the transaction is open (on SQLite: on the same, only connection).
+    bumped = bump(['a', 1])
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    throw new Error('roll back')
+  }), /roll back/)
+  assert.deepEqual((await bumped!).map((row) => Number(row.value)), [2], 'the statement saw the committed value, not the transaction\'s')
+  assert.equal(await read(), 2, 'and its write was kept')
+})
