@@ -204,6 +204,8 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
         accessTokenRefusals.set(request, error)
       }
     },
+    // Bodies are optional: an access token or a refresh cookie is enough.
+    config: { optionalBody: true },
     preValidation: async (request) => { request.body ??= {} },
     schema: {
       tags,
