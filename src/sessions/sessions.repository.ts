@@ -1,6 +1,5 @@
 import type { Insertable } from 'kysely'
 import type { Db } from '../database.js'
-import type { StatementPreparer } from '../db/prepared-statement.js'
 import type { UserRow } from '../users/users.table.js'
 import type { SessionRow, SessionsTable } from './sessions.table.js'
 
@@ -13,7 +12,6 @@ export function findSession (db: Db, id: string): Promise<SessionRow | undefined
 }
 
 export interface RefreshRotation { id: string, oldHash: string, newHash: string, now: string, expiresAt: string, createdAfter: string, clientId?: string, defaultClientId?: string }
-export type RotateRefreshToken = (args: RefreshRotation) => Promise<{ user_id: string, client_id: string | null, amr: string | null } | undefined>
 
 /**
  * Rotates the refresh token: only the request that still holds the current hash matches the
@@ -53,30 +51,6 @@ export async function wasRotatedOut (db: Db, sessionId: string, tokenHash: strin
   const row = await db.selectFrom('rotated_refresh_tokens').select('session_id')
     .where('token_hash', '=', tokenHash).executeTakeFirst()
   return row?.session_id === sessionId
-}
-
-/**
- * Rotates the refresh token in one atomic statement: only the request that still holds the
- * current hash matches the WHERE clause, so of N concurrent refreshes at most one wins.
- * Every refresh runs it, so it is prepared once per database instead of built by Kysely on
- * each call (the building and compiling cost about as much as the statement itself).
- */
-export function prepareRefreshRotation (statements: StatementPreparer): RotateRefreshToken {
-  // The client check is in the statement, so a token presented by another client rotates
-  // nothing: `? = 0` skips it when the request names no client, and sessions from before
-  // client ids were recorded (null) belong to the default client.
-  const rotate = statements.prepare<{ user_id: string, client_id: string | null, amr: string | null }>('authd_rotate_refresh_token_v3',
-    'update sessions set refresh_token_hash = ?, last_used_at = ?, expires_at = ?' +
-    ' where id = ? and refresh_token_hash = ? and revoked_at is null and expires_at > ? and created_at > ?' +
-    ' and (? = 0 or client_id = ? or (? = 1 and client_id is null))' +
-    ' returning user_id, client_id, amr')
-  return async (args) => {
-    const checkClient = args.clientId === undefined ? 0 : 1
-    const nullIsDefault = args.clientId !== undefined && args.clientId === args.defaultClientId ? 1 : 0
-    const rows = await rotate([args.newHash, args.now, args.expiresAt, args.id, args.oldHash, args.now, args.createdAfter,
-      checkClient, args.clientId ?? '', nullIsDefault])
-    return rows[0]
-  }
 }
 
 export async function revokeSession (db: Db, id: string, now: string): Promise<boolean> {
