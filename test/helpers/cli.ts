@@ -1,13 +1,13 @@
-import { spawn } from 'node:child_process'
 import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { TEST_ENV } from './build-test-app.js'
+import { type ProcessResult, runProcess } from './process.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const BUILT_CLI = join(ROOT, 'dist', 'cli', 'main.js')
 
-export interface CliResult { code: number | null, stdout: string, stderr: string }
+export type CliResult = ProcessResult
 
 export interface CliRun {
   env?: Record<string, string>
@@ -45,18 +45,8 @@ export function runAdminCli (args: string[], run: CliRun = {}): Promise<CliResul
   const [command, commandArgs] = run.via === 'npm'
     ? ['npm', ['run', '-s', 'cli', '--', ...args]]
     : [process.execPath, [BUILT_CLI, ...args]]
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, commandArgs, {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? ROOT, ...TEST_ENV, ...run.env } as Record<string, string>,
-      stdio: ['pipe', 'pipe', 'pipe']
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-    child.stdin.end(run.stdin ?? '')
-  })
+  return runProcess(command, commandArgs, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? ROOT, ...TEST_ENV, ...run.env } as Record<string, string>
+  }, run.stdin ?? '')
 }
