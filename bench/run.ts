@@ -11,6 +11,7 @@
 //            --no-ceilings (the service's scenarios alone: CPU per request, profiles)
 //   scenarios: me, me_cookie, mixed, refresh, signin, signup, token, mfa_verify, passkey_signin, admin_search
 import { type ChildProcess, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, availableParallelism, tmpdir, totalmem } from 'node:os'
@@ -23,6 +24,7 @@ import { createDb } from '../src/db/create-db.js'
 import { seedUsers } from './seed-users.js'
 import { measureProcess, memoryMib } from './process-stats.js'
 import { renderChart } from './chart.js'
+import { passkeySigninBodies, poolSize, registerPasskeys, seedTotpSignins, totpVerifyBody } from './second-factor.js'
 import { meHalfPeakP99Ms, peakRssMib, ratioTargets, signinEventLoopP99Ms, targetFor } from './targets.js'
 
 // ---------------------------------------------------------------- options
@@ -198,6 +200,8 @@ const argon2Env = { ARGON2_MEMORY_KIB: '19456', ARGON2_TIME_COST: '2', ARGON2_PA
 const threadPool = String(Math.max(4, availableParallelism()))
 const tsxNode = [process.execPath, '--import', 'tsx']
 const startedAt = new Date()
+const runTag = startedAt.getTime().toString(36)
+const dataEncryptionKey = randomBytes(32)
 
 async function ceilingsRun (when: string, needed: ReadonlySet<string>): Promise<void> {
   if (needed.has('ceiling_get') || needed.has('ceiling_post')) await httpCeilingsRun(when, needed)
@@ -306,24 +310,74 @@ async function mixed (pid: number, url: string, accounts: Account[]): Promise<vo
 }
 
 /**
- * POST /mfa/verify with TOTP codes, the password step excluded: the mfa tokens are made
- * before the measured run, so only the verification is timed.
+ * A scenario that spends single-use credentials: before each phase (warm-up, then the timed
+ * run) `make(n)` builds the bodies, untimed, as many as the rate seen so far says the phase
+ * needs; each request takes one.
  */
-async function mfaVerify (_pid: number, url: string): Promise<void> {
+async function spendingScenario (pid: number, url: string, path: string, make: (count: number) => Promise<Array<() => string>>): Promise<Load> {
+  let pool: Array<() => string> = []
+  let taken = 0
+  let seenRate: number | undefined
+  let phaseStart = 0
+  const prepare = async (): Promise<void> => {
+    if (phaseStart !== 0) seenRate = taken / ((Date.now() - phaseStart) / 1000)
+    pool = await make(poolSize(seenRate, seenRate === undefined ? options.warmup : options.duration))
+    taken = 0
+    phaseStart = Date.now()
+  }
+  const request: Request = {
+    method: 'POST',
+    path,
+    headers: { 'content-type': 'application/json' },
+    setupRequest: (req) => {
+      taken++
+      return { ...req, body: pool.pop()?.() ?? '{}' }
+    },
+    onResponse: (status, body) => {
+      if (status >= 300 && firstRefusal === undefined) firstRefusal = `${status} ${body.slice(0, 200)}`
+    }
+  }
+  let firstRefusal: string | undefined
+  const load = await drive(pid, url, [request], {}, prepare)
+  if (load.non2xx > 0) console.error(`${path}: ${load.non2xx} answers were not 2xx, the first: ${firstRefusal ?? '?'} (a pool that ran dry answers 422)`)
+  return load
+}
+
+/**
+ * POST /mfa/verify with TOTP codes, the password step excluded: the accounts and their
+ * mfa_tokens are written to the database before each phase (`second-factor.ts`), so only
+ * the verification is timed.
+ */
+async function mfaVerify (pid: number, url: string, databaseUrl: string): Promise<void> {
   if (!await served(url, '/api/v1/auth/mfa/verify')) {
     rows.push({ scenario: 'mfa_verify', note: 'skipped: POST /api/v1/auth/mfa/verify answers 404 (two-step verification not in this build)' })
     return
   }
-  throw new Error('mfa_verify: not written yet')
+  const handle = createDb(databaseUrl)
+  let phase = 0
+  try {
+    const load = await spendingScenario(pid, url, '/api/v1/auth/mfa/verify', async (count) => {
+      const signins = await seedTotpSignins(handle.db, count, dataEncryptionKey, `${runTag}_${phase++}`)
+      return signins.map((signin) => () => totpVerifyBody(signin))
+    })
+    rows.push({ scenario: 'mfa_verify', load, ratio: { to: 'ceiling_post', target: target('mfa_verify') } })
+  } finally {
+    await handle.close()
+  }
 }
 
-/** POST /passkeys/signin with a software authenticator; the challenges are fetched before the measured run. */
-async function passkeySignin (_pid: number, url: string): Promise<void> {
+/** POST /passkeys/signin with a software authenticator; the challenges are fetched and signed before each phase. */
+async function passkeySignin (pid: number, url: string, accounts: Account[]): Promise<void> {
   if (!await served(url, '/api/v1/auth/passkeys/signin')) {
     rows.push({ scenario: 'passkey_signin', note: 'skipped: POST /api/v1/auth/passkeys/signin answers 404 (passkeys not in this build)' })
     return
   }
-  throw new Error('passkey_signin: not written yet')
+  const authenticator = await registerPasskeys(url, url.replace('127.0.0.1', 'localhost'), accounts.map((account) => account.accessToken))
+  const load = await spendingScenario(pid, url, '/api/v1/auth/passkeys/signin', async (count) => {
+    const bodies = await passkeySigninBodies(url, authenticator, count)
+    return bodies.map((body) => () => body)
+  })
+  rows.push({ scenario: 'passkey_signin', load, ratio: { to: 'ceiling_post', target: target('passkey_signin') } })
 }
 
 async function serviceRun (): Promise<void> {
@@ -351,6 +405,10 @@ async function serviceRun (): Promise<void> {
     ...argon2Env,
     HOST: '127.0.0.1',
     PORT: String(port),
+    // WebAuthn refuses an IP address as relying party: passkeys are for `localhost`.
+    PUBLIC_URL: `http://localhost:${port}`,
+    // As in production: TOTP secrets sealed at rest (the mfa_verify pool is sealed with it too).
+    DATA_ENCRYPTION_KEY: dataEncryptionKey.toString('hex'),
     DATABASE_URL: databaseUrl,
     RATE_LIMITS: 'off',
     // One log line per request is production's default; the bench measures the service's
@@ -442,8 +500,8 @@ async function serviceRun (): Promise<void> {
       const load = await drive(pid, url, [{ method: 'POST', path: '/api/v1/auth/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body }])
       rows.push({ scenario: 'token', load, ratio: { to: 'ceiling_hash' } })
     }
-    if (wanted('mfa_verify')) await mfaVerify(pid, url)
-    if (wanted('passkey_signin')) await passkeySignin(pid, url)
+    if (wanted('mfa_verify')) await mfaVerify(pid, url, databaseUrl)
+    if (wanted('passkey_signin')) await passkeySignin(pid, url, accounts)
     if (wanted('admin_search')) await adminSearch(pid, url, databaseUrl, accounts[1]!)
 
     const memory = memoryMib(pid)

@@ -121,10 +121,10 @@ export async function buildServices (app: FastifyInstance, config: Config, deps:
   await auditRetention.firstRun
 
   // With two-step verification on, a right password starts the second step instead of a session.
-  const auth = createAuthService({ db, config, clock, hasher, signer, liveness, sessions, rateLimits, audit, passwordPolicy, secondStep: (user) => issueMfaChallenge(db, clock, user.id) })
-  const mfa = createMfaService({ db, config, clock, hasher, sessions, limiter: rateLimits.mfaPerAccount, audit, openSession: auth.openSession })
+  const auth = createAuthService({ db, statements: database.statements, config, clock, hasher, signer, liveness, sessions, rateLimits, audit, passwordPolicy, secondStep: (user) => issueMfaChallenge(db, clock, user.id) })
+  const mfa = createMfaService({ db, config, clock, hasher, sessions, limiter: rateLimits.mfaPerAccount, audit, inSessionTransaction: auth.inSessionTransaction })
   const mfaAdmin = createMfaAdminService({ db, config, clock, sessions })
-  const passkeys = createPasskeysService({ db, config, clock, limiter: rateLimits.passkeyPerIp, audit, openSession: auth.openSession })
+  const passkeys = createPasskeysService({ db, config, clock, limiter: rateLimits.passkeyPerIp, audit, inSessionTransaction: auth.inSessionTransaction })
   const users = createUsersService({ db, config, clock, hasher, sessions, passwordPolicy })
   const roles = createRolesService({ db, clock })
   // A refused ADMIN_PASSWORD stops start-up; close what is open so the process can exit.

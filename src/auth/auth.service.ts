@@ -2,6 +2,7 @@ import { AuditEvents, type AuditEventType, type AuditLog } from '../audit/audit.
 import type { Config } from '../config/index.js'
 import type { ClientInfo } from '../lib/client-info.js'
 import type { Db } from '../database.js'
+import type { StatementPreparer } from '../db/prepared-statement.js'
 import { uniqueViolationColumn } from '../db/errors.js'
 import { AppError, Errors } from '../http/errors.js'
 import { signinAttempts } from '../metrics/metrics.js'
@@ -10,7 +11,7 @@ import { newId, randomToken, sha256 } from '../lib/crypto.js'
 import type { SessionLiveness } from '../sessions/session-liveness.js'
 import type { SessionRevocation } from '../sessions/session-revocation.js'
 import {
-  findSession, findSessionByRefreshHash, insertSession, listLiveSessions, liveSessionsBeyond, rotateRefreshToken, wasRotatedOut
+  findSession, findSessionByRefreshHash, insertSession, listLiveSessions, liveSessionsBeyond, prepareRefreshRotation, wasRotatedOut
 } from '../sessions/sessions.repository.js'
 import { type AuthRateLimits, isRateLimited } from '../rate-limits/rate-limit.js'
 import type { TokenSigner } from '../tokens/jwt.js'
@@ -56,6 +57,8 @@ export interface SessionView {
 
 export interface AuthServiceDeps {
   db: Db
+  /** Hot-path statements prepared once per database (the refresh rotation). */
+  statements: StatementPreparer
   config: Config
   clock: Clock
   hasher: PasswordHasher
@@ -76,6 +79,9 @@ export interface AuthServiceDeps {
   secondStep?: (user: UserRow, client: ClientInfo) => Promise<string>
 }
 
+/** Opens a session in the caller's transaction (see `inSessionTransaction`). */
+export type SessionOpener = (user: UserDto, client: ClientInfo, amr: readonly string[]) => Promise<IssuedTokens>
+
 /** RFC 8176 values of a session opened by a password alone. */
 export const PASSWORD_AMR: readonly string[] = ['pwd']
 
@@ -94,6 +100,7 @@ export type AuthService = ReturnType<typeof createAuthService>
 
 export function createAuthService (deps: AuthServiceDeps) {
   const { db, config, clock, hasher, signer, liveness, sessions, rateLimits } = deps
+  const rotateRefreshToken = prepareRefreshRotation(deps.statements)
   /** Pass `trx` whenever the event records a write: it then commits with it (see AuditLog). */
   const audit = async (type: AuditEventType, userId: string | null, client: ClientInfo | undefined, details?: Record<string, unknown>, trx?: Db): Promise<void> => {
     await deps.audit?.record(type, { userId, actorId: userId, ip: client?.ip ?? null, userAgent: client?.userAgent ?? null, ...(details ? { details } : {}) }, trx)
@@ -130,7 +137,6 @@ export function createAuthService (deps: AuthServiceDeps) {
       user_agent: client.userAgent?.slice(0, 512) ?? null,
       amr: amr.join(' ')
     })
-    await enforceSessionCap(trx, user.id)
     const access = await accessTokenFor(user, { id: sessionId, clientId, amr })
     return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken: `${sessionId}.${secret}`, user }
   }
@@ -139,19 +145,37 @@ export function createAuthService (deps: AuthServiceDeps) {
    * MAX_SESSIONS_PER_USER: a new sign-in past the cap ends the oldest live sessions (through
    * the sessions module, so every cache forgets them), so a script signing in in a loop
    * cannot grow one user's sessions without bound. Concurrent sign-ins each end the same
-   * oldest ones (revocation is idempotent).
+   * oldest ones (revocation is idempotent). Runs once the new session is committed, never
+   * inside the transaction that opened it: the revocation writes through its own connection
+   * and clears the caches after its write, and on SQLite, whose one connection the open
+   * transaction holds, that write would wait for it forever.
    */
-  async function enforceSessionCap (trx: Db, userId: string): Promise<void> {
-    const excess = await liveSessionsBeyond(trx, userId, config.sessions.maxPerUser, clock.now().toISOString())
+  async function enforceSessionCap (userId: string): Promise<void> {
+    const excess = await liveSessionsBeyond(db, userId, config.sessions.maxPerUser, clock.now().toISOString())
     for (const id of excess) await sessions.revokeSession(id)
+  }
+
+  /**
+   * Runs `work` in one transaction in which it may open sessions (`open`), then applies the
+   * session cap to each user who got one, after the commit. For the flows that verify a
+   * sign-in in a transaction of their own (the second step, passkeys).
+   */
+  async function inSessionTransaction<T> (work: (trx: Db, open: SessionOpener) => Promise<T>): Promise<T> {
+    const opened = new Set<string>()
+    const result = await db.transaction().execute((trx) => work(trx, (user, client, amr) => {
+      opened.add(user.id)
+      return startSession(trx, user, client, amr)
+    }))
+    for (const userId of opened) await enforceSessionCap(userId)
+    return result
   }
 
   const service = {
     /**
-     * Opens a session for a user whose sign-in another flow has verified (the second step, a
-     * passkey), inside that flow's transaction: the same sessions and tokens as `signin`.
+     * For a flow that verifies a sign-in itself (the second step, a passkey): its transaction,
+     * in which it opens the same sessions and tokens as `signin`, under the same cap.
      */
-    openSession: startSession,
+    inSessionTransaction,
 
     /** Creates an account and signs it in. Uniqueness is enforced by the database's indexes. */
     async signup (input: { email: string, username: string, password: string, name?: string | undefined }, client: ClientInfo): Promise<IssuedTokens> {
@@ -167,6 +191,7 @@ export function createAuthService (deps: AuthServiceDeps) {
           conflict(error)
         }
         await enqueueWelcomeMail(trx, { config, clock }, row)
+        // A new account's first session: no cap to apply.
         return startSession(trx, toUser(row), client)
       })
     },
@@ -275,6 +300,7 @@ export function createAuthService (deps: AuthServiceDeps) {
         throw Errors.mfaRequired(mfaToken)
       }
       const tokens = await startSession(db, toUser(user), client)
+      await enforceSessionCap(user.id)
       signinAttempts.inc({ outcome: 'success' })
       // Outside a transaction, like the failures: the hot path stays one insert, and an audit
       // outage must not turn every sign-in into a 500.

@@ -1,13 +1,14 @@
 import { mkdirSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import SQLite from 'better-sqlite3'
-import { Kysely, type PostgresPool, SqliteDialect } from 'kysely'
+import { Kysely, type PostgresPool } from 'kysely'
 import pg from 'pg'
 import type { DatabaseTimeouts } from '../config/index.js'
 import { CurrentSchemaPostgresDialect } from './current-schema-introspector.js'
 import type { Database, Db, Dialect } from '../database.js'
 import { DatabaseUnavailableError, describeError } from '../lib/outage.js'
 import { DatabaseStartupError } from './errors.js'
+import { BoundedWaitSqliteDialect } from './sqlite-connection-wait.js'
 import { withStatementCache } from './sqlite-statement-cache.js'
 import { postgresPreparer, sqlitePreparer, type StatementPreparer } from './prepared-statement.js'
 
@@ -158,7 +159,7 @@ function openSqlite (path: string, timeouts: DatabaseTimeouts): DatabaseHandle {
   // wait blocks the event loop (better-sqlite3 is synchronous), hence at most 5 s.
   const busyTimeoutMs = timeouts.statementTimeoutMs > 0 ? Math.min(timeouts.statementTimeoutMs, 5000) : 5000
   sqlite.pragma(`busy_timeout = ${busyTimeoutMs}`)
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) })
+  const db = new Kysely<Database>({ dialect: new BoundedWaitSqliteDialect({ database: withStatementCache(sqlite) }, timeouts.poolTimeoutMs) })
   const dataVersion = sqlite.prepare('PRAGMA data_version').pluck()
   // The pragma costs about 10 µs: read it at most once a millisecond, so under load one
   // request in many pays for it, and a change by another process is seen within 1 ms.

@@ -7,6 +7,7 @@ import * as m0005 from './migrations/0005_security.js'
 import * as m0006 from './migrations/0006_interop.js'
 import * as m0006Family from './migrations/0006_refresh_token_family.js'
 import * as m0007 from './migrations/0007_mfa.js'
+import * as m0008 from './migrations/0008_live_sessions_index.js'
 
 /**
  * Migrations are imported, not read from a folder, so the built service carries them and
@@ -20,7 +21,8 @@ export const migrations: Record<string, Migration> = {
   '0005_security': m0005,
   '0006_interop': m0006,
   '0006_refresh_token_family': m0006Family,
-  '0007_mfa': m0007
+  '0007_mfa': m0007,
+  '0008_live_sessions_index': m0008
 }
 
 async function migrator (db: Kysely<any>): Promise<Migrator> {

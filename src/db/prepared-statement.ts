@@ -9,8 +9,12 @@ export type SqlValue = string | number | null
  * query: Kysely's builder and compiler cost more per call than the indexed statements of
  * those paths. The text uses `?` placeholders (rewritten to `$1, $2, …` for PostgreSQL) and
  * must be portable SQL; it returns the rows (of its RETURNING clause, if any).
+ *
+ * Given a transaction, it runs in it, on its connection, still without building a query: on
+ * SQLite through Kysely's statement cache (prepared once), on PostgreSQL as an unnamed
+ * statement on the transaction's client (parsed per call, but no builder or compiler).
  */
-export type PreparedStatement<Row> = (params: SqlValue[]) => Promise<Row[]>
+export type PreparedStatement<Row> = (params: SqlValue[], trx?: Kysely<any>) => Promise<Row[]>
 
 export interface StatementPreparer {
   prepare: <Row>(name: string, sql: string) => PreparedStatement<Row>
@@ -27,7 +31,8 @@ export function sqlitePreparer (sqlite: SQLite.Database, db: Kysely<any>): State
   return {
     prepare<Row>(_name: string, sql: string): PreparedStatement<Row> {
       let statement: SQLite.Statement | undefined
-      return async (params) => {
+      return async (params, trx) => {
+        if (trx) return (await trx.executeQuery<Row>(CompiledQuery.raw(sql, params))).rows
         if (sqlite.inTransaction) return (await db.executeQuery<Row>(CompiledQuery.raw(sql, params))).rows
         statement ??= sqlite.prepare(sql)
         return statement.reader ? statement.all(...params) as Row[] : (statement.run(...params), [])
@@ -46,7 +51,9 @@ export function postgresPreparer (pool: pg.Pool): StatementPreparer {
     prepare<Row>(name: string, sql: string): PreparedStatement<Row> {
       let n = 0
       const text = sql.replace(/\?/g, () => `$${++n}`)
-      return async (params) => (await pool.query({ name, text, values: params })).rows as Row[]
+      return async (params, trx) => trx
+        ? (await trx.executeQuery<Row>(CompiledQuery.raw(text, params))).rows
+        : (await pool.query({ name, text, values: params })).rows as Row[]
     }
   }
 }

@@ -1,5 +1,5 @@
 import { AuditEvents, type AuditLog } from '../audit/audit.service.js'
-import type { ClientInfo, IssuedTokens } from '../auth/auth.service.js'
+import type { AuthService, ClientInfo, IssuedTokens } from '../auth/auth.service.js'
 import type { PasswordHasher } from '../passwords/password-hasher.js'
 import type { Config } from '../config/index.js'
 import type { Db } from '../database.js'
@@ -13,7 +13,6 @@ import { mfaVerifications } from '../metrics/metrics.js'
 import type { SessionRevocation } from '../sessions/session-revocation.js'
 import { toUser } from '../users/users.mapper.js'
 import { findUserById, updateUser } from '../users/users.repository.js'
-import type { UserDto } from '../users/users.schemas.js'
 import type { UserRow } from '../users/users.table.js'
 import { enqueueMfaMail } from './mfa-mail.js'
 import { MFA_TOKEN_MAX_FAILURES } from './mfa-challenges.js'
@@ -42,8 +41,8 @@ export interface MfaServiceDeps {
   limiter: RateLimiter
   /** In the action's transaction; wrong codes, which write nothing else, outside one. */
   audit: AuditLog
-  /** Opens the session of a completed sign-in (the sign-in flow's own). */
-  openSession: (trx: Db, user: UserDto, client: ClientInfo, amr: readonly string[]) => Promise<IssuedTokens>
+  /** The sign-in flow's transaction for a completed sign-in: its sessions, its session cap. */
+  inSessionTransaction: AuthService['inSessionTransaction']
 }
 
 type FactorMatch = { kind: 'totp', step: number } | { kind: 'recovery_code', id: string }
@@ -235,11 +234,11 @@ export function createMfaService (deps: MfaServiceDeps) {
         mfaVerifications.inc({ outcome: 'inactive_user' })
         throw Errors.inactiveUser()
       }
-      const tokens = match && await db.transaction().execute(async (trx) => {
+      const tokens = match && await deps.inSessionTransaction(async (trx, openSession) => {
         if (!(await consume(trx, user.id, match))) return undefined
         if (match.kind === 'recovery_code') await audit.record(AuditEvents.mfaRecoveryCodeUsed, event(user.id, client, { during: 'signin' }), trx)
         await audit.record(AuditEvents.signinSuccess, event(user.id, client, { method: match.kind }), trx)
-        return deps.openSession(trx, toUser(user), client, SECOND_STEP_AMR)
+        return openSession(toUser(user), client, SECOND_STEP_AMR)
       })
       if (!tokens) {
         await releaseChallengeAfterFailure(db, tokenHash)

@@ -4,7 +4,7 @@ import {
   verifyAuthenticationResponse, verifyRegistrationResponse
 } from '@simplewebauthn/server'
 import { AuditEvents, type AuditLog } from '../audit/audit.service.js'
-import type { ClientInfo, IssuedTokens } from '../auth/auth.service.js'
+import type { AuthService, ClientInfo, IssuedTokens } from '../auth/auth.service.js'
 import type { Config } from '../config/index.js'
 import type { Db } from '../database.js'
 import { uniqueViolationColumn } from '../db/errors.js'
@@ -35,8 +35,8 @@ export interface PasskeysServiceDeps {
   limiter: RateLimiter
   /** In the action's transaction; refused sign-ins, which write nothing else, outside one. */
   audit: AuditLog
-  /** Opens the session of a completed sign-in (the sign-in flow's own). */
-  openSession: (trx: Db, user: UserDto, client: ClientInfo, amr: readonly string[]) => Promise<IssuedTokens>
+  /** The sign-in flow's transaction for a completed sign-in: its sessions, its session cap. */
+  inSessionTransaction: AuthService['inSessionTransaction']
 }
 
 function toView (row: PasskeyRow): PasskeyView {
@@ -228,10 +228,10 @@ export function createPasskeysService (deps: PasskeysServiceDeps) {
       if (user.is_active !== 1) return refused('inactive_user', client, user.id, 'inactive')
       const info = verification.authenticationInfo
       const now = clock.now().toISOString()
-      const tokens = await db.transaction().execute(async (trx) => {
+      const tokens = await deps.inSessionTransaction(async (trx, openSession) => {
         if (!(await advancePasskeyCounter(trx, passkey.id, storedCounter, info.newCounter, now))) return undefined
         await audit.record(AuditEvents.passkeySignin, { userId: user.id, actorId: user.id, ip: client.ip, userAgent: client.userAgent, details: { outcome: 'success', passkey_id: passkey.id } }, trx)
-        return deps.openSession(trx, toUser(user), client, amrFor(info.credentialDeviceType))
+        return openSession(toUser(user), client, amrFor(info.credentialDeviceType))
       })
       // Another assertion of this passkey moved the counter meanwhile.
       if (!tokens) return refused('invalid_passkey', client, user.id, 'counter_race')

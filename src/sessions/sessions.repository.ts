@@ -1,5 +1,6 @@
 import type { Insertable } from 'kysely'
 import type { Db } from '../database.js'
+import type { StatementPreparer } from '../db/prepared-statement.js'
 import type { UserRow } from '../users/users.table.js'
 import type { SessionRow, SessionsTable } from './sessions.table.js'
 
@@ -13,33 +14,35 @@ export function findSession (db: Db, id: string): Promise<SessionRow | undefined
 
 export interface RefreshRotation { id: string, oldHash: string, newHash: string, now: string, expiresAt: string, createdAfter: string, clientId?: string, defaultClientId?: string }
 
+type RotatedSession = { user_id: string, client_id: string | null, amr: string | null }
+
 /**
  * Rotates the refresh token: only the request that still holds the current hash matches the
  * WHERE clause (PostgreSQL re-checks it after waiting for a concurrent rotation's row lock),
  * so of N concurrent refreshes at most one wins. The hash rotated out joins the session's
  * family in the same transaction, so once the new hash is visible the old one is known as
  * rotated out too. Call it inside a transaction.
+ *
+ * Two prepared statements run on the transaction's connection: the hot path of every
+ * refresh builds no query. A token presented by another client rotates nothing; sessions
+ * from before client ids were recorded (null) belong to the default client.
  */
-export async function rotateRefreshToken (trx: Db, args: RefreshRotation): Promise<{ user_id: string, client_id: string | null, amr: string | null } | undefined> {
-  let query = trx.updateTable('sessions')
-    .set({ refresh_token_hash: args.newHash, last_used_at: args.now, expires_at: args.expiresAt })
-    .where('id', '=', args.id)
-    .where('refresh_token_hash', '=', args.oldHash)
-    .where('revoked_at', 'is', null)
-    .where('expires_at', '>', args.now)
-    .where('created_at', '>', args.createdAfter)
-  // A token presented by another client rotates nothing; sessions from before client ids
-  // were recorded (null) belong to the default client.
-  const clientId = args.clientId
-  if (clientId !== undefined) {
-    query = query.where((eb) => clientId === args.defaultClientId
-      ? eb.or([eb('client_id', '=', clientId), eb('client_id', 'is', null)])
-      : eb('client_id', '=', clientId))
+export function prepareRefreshRotation (statements: StatementPreparer): (trx: Db, args: RefreshRotation) => Promise<RotatedSession | undefined> {
+  const rotate = statements.prepare<RotatedSession>('authd_rotate_refresh_token',
+    'update sessions set refresh_token_hash = ?, last_used_at = ?, expires_at = ? ' +
+    'where id = ? and refresh_token_hash = ? and revoked_at is null and expires_at > ? and created_at > ? ' +
+    'and (cast(? as text) is null or client_id = ? or (client_id is null and cast(? as text) = cast(? as text))) ' +
+    'returning user_id, client_id, amr')
+  const remember = statements.prepare('authd_remember_rotated_token',
+    'insert into rotated_refresh_tokens (token_hash, session_id, rotated_at) values (?, ?, ?)')
+  return async (trx, args) => {
+    const clientId = args.clientId ?? null
+    const [row] = await rotate([args.newHash, args.now, args.expiresAt, args.id, args.oldHash, args.now, args.createdAfter,
+      clientId, clientId, clientId, args.defaultClientId ?? null], trx)
+    if (!row) return undefined
+    await remember([args.oldHash, args.id, args.now], trx)
+    return { user_id: row.user_id, client_id: row.client_id ?? null, amr: row.amr ?? null }
   }
-  const row = await query.returning(['user_id', 'client_id', 'amr']).executeTakeFirst()
-  const rotated = row ? { user_id: row.user_id, client_id: row.client_id ?? null, amr: row.amr ?? null } : undefined
-  if (rotated) await trx.insertInto('rotated_refresh_tokens').values({ token_hash: args.oldHash, session_id: args.id, rotated_at: args.now }).execute()
-  return rotated
 }
 
 /**

@@ -112,3 +112,29 @@ test('SESSION_MAX_AGE ends a session however often it is refreshed', async (t) =
   const res = await app.inject({ method: 'POST', url: `${A}/refresh`, payload: { refresh_token: refreshToken } })
   assert.equal(res.statusCode, 401)
 })
+
+test('a refresh token works only for the client it was issued to; the default client\'s also without a client id', async (t) => {
+  const app = await buildTestApp(t)
+  const user = await signUp(app)
+  const form = (fields: Record<string, string>) => ({ method: 'POST' as const, url: `${A}/token`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams(fields).toString() })
+  const issued = await app.inject(form({ grant_type: 'password', username: user.email, password: user.password, client_id: 'app-a' }))
+  assert.equal(issued.statusCode, 200, issued.body)
+  const appA = issued.json().refresh_token as string
+
+  const byOther = await app.inject(form({ grant_type: 'refresh_token', refresh_token: appA, client_id: 'app-b' }))
+  assert.equal(byOther.statusCode, 400)
+  assert.equal(byOther.json().error, 'invalid_grant')
+  const byDefault = await app.inject(form({ grant_type: 'refresh_token', refresh_token: appA, client_id: 'authd' }))
+  assert.equal(byDefault.statusCode, 400, 'the default client is another client too')
+  const byOwner = await app.inject(form({ grant_type: 'refresh_token', refresh_token: appA, client_id: 'app-a' }))
+  assert.equal(byOwner.statusCode, 200, 'refused attempts rotated nothing: the token still works for its client')
+
+  // /signin's session belongs to the default client: /refresh (no client id) and /token
+  // naming the default client rotate it; another client's name does not.
+  const defaultToken = user.refreshToken
+  assert.equal((await app.inject(form({ grant_type: 'refresh_token', refresh_token: defaultToken, client_id: 'app-a' }))).statusCode, 400)
+  const viaToken = await app.inject(form({ grant_type: 'refresh_token', refresh_token: defaultToken, client_id: 'authd' }))
+  assert.equal(viaToken.statusCode, 200, viaToken.body)
+  const viaRefresh = await app.inject({ method: 'POST', url: `${A}/refresh`, payload: { refresh_token: viaToken.json().refresh_token } })
+  assert.equal(viaRefresh.statusCode, 200, viaRefresh.body)
+})

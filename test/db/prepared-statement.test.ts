@@ -35,3 +35,16 @@ test('a prepared statement run while another transaction is open is not part of 
   assert.deepEqual((await bumped!).map((row) => Number(row.value)), [2], 'the statement saw the committed value, not the transaction\'s')
   assert.equal(await read(), 2, 'and its write was kept')
 })
+
+test('a prepared statement given a transaction is part of it: rolled back with it, committed with it', async (t) => {
+  const { handle, bump, read } = await openTable(t)
+  await assert.rejects(handle.db.transaction().execute(async (trx) => {
+    assert.deepEqual((await bump(['a', 1], trx)).map((row) => Number(row.value)), [2])
+    // The transaction sees its own write.
+    assert.deepEqual((await bump(['a', 2], trx)).map((row) => Number(row.value)), [3])
+    throw new Error('roll back')
+  }), /roll back/)
+  assert.equal(await read(), 1, 'both writes went with the rollback')
+  await handle.db.transaction().execute(async (trx) => { await bump(['a', 1], trx) })
+  assert.equal(await read(), 2)
+})

@@ -3,6 +3,10 @@ import { test } from 'node:test'
 import { buildTestApp, buildTestAppWithDatabase } from '../helpers/build-test-app.js'
 import { openDirectDb } from '../helpers/direct-db.js'
 import { bearer, signUp } from '../helpers/factories.js'
+import { fakeClock } from '../helpers/fake-clock.js'
+import { enableTotp, mfaTokenFor, verify } from '../helpers/mfa.js'
+import { totpCode } from '../helpers/totp.js'
+import { SoftwareAuthenticator } from '../helpers/webauthn.js'
 
 const AUTH = '/api/v1/auth'
 
@@ -22,6 +26,50 @@ test('MAX_SESSIONS_PER_USER: a sign-in past the cap ends the oldest sessions, at
   assert.equal(oldest.statusCode, 401)
   const list = await app.inject({ method: 'GET', url: `${AUTH}/sessions`, headers: bearer(sessions[4]!.access) })
   assert.equal(list.json().length, 3)
+})
+
+/** Answers within `ms`, or fails the test (instead of hanging it) naming what hung. */
+async function within<T> (ms: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms) })
+  try {
+    return await Promise.race([promise, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+test('MAX_SESSIONS_PER_USER also holds for sign-ins that end in a transaction of their own (second step, passkey), which must not hang', async (t) => {
+  // On SQLite the session cap used to revoke through the database's one connection while the
+  // second step's transaction held it: the sign-in past the cap never answered, and neither
+  // did any request after it.
+  const clock = fakeClock()
+  const { app } = await buildTestAppWithDatabase(t, { MAX_SESSIONS_PER_USER: '2' }, { clock })
+  const user = await signUp(app)
+  const { secret } = await enableTotp(app, user.accessToken, user.password, clock.now())
+  const tokens: string[] = [user.accessToken]
+  for (let i = 0; i < 3; i++) {
+    clock.advance(30) // a new time step: each TOTP code is accepted once
+    const mfaToken = await mfaTokenFor(app, user.email, user.password)
+    const answer = await within(5000, `second step ${i + 1}`, verify(app, mfaToken, totpCode(secret, clock.now())))
+    assert.equal(answer.statusCode, 200, answer.body)
+    tokens.push(answer.json().access_token)
+  }
+  const me = async (token: string) => (await within(5000, 'GET /me', app.inject({ method: 'GET', url: `${AUTH}/me`, headers: bearer(token) }))).statusCode
+  assert.deepEqual(await Promise.all(tokens.map(me)), [401, 401, 200, 200])
+
+  // Passkeys: the same cap, the same path.
+  const authenticator = new SoftwareAuthenticator({ origin: 'http://localhost:8000' })
+  const options = (await app.inject({ method: 'POST', url: `${AUTH}/passkeys/register/options`, headers: bearer(tokens[3]!) })).json()
+  const registered = await app.inject({ method: 'POST', url: `${AUTH}/passkeys/register`, headers: bearer(tokens[3]!), payload: { response: authenticator.createCredential(options) } })
+  assert.equal(registered.statusCode, 201, registered.body)
+  for (let i = 0; i < 2; i++) {
+    const challenge = (await app.inject({ method: 'POST', url: `${AUTH}/passkeys/signin/options`, payload: {} })).json()
+    const answer = await within(5000, `passkey sign-in ${i + 1}`, app.inject({ method: 'POST', url: `${AUTH}/passkeys/signin`, payload: { response: authenticator.getAssertion(challenge) } }))
+    assert.equal(answer.statusCode, 200, answer.body)
+    tokens.push(answer.json().access_token)
+  }
+  assert.deepEqual(await Promise.all(tokens.map(me)), [401, 401, 401, 401, 200, 200])
 })
 
 test('MAX_SESSIONS_PER_USER defaults to 100 and must be a positive whole number', async () => {

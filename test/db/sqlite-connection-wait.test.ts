@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { createDb } from '../../src/db/create-db.js'
+import { migrateToLatest } from '../../src/db/migrate.js'
+import { isDatabaseUnavailable } from '../../src/lib/outage.js'
+
+test('SQLite: a query that waits for the one connection past DATABASE_POOL_TIMEOUT_MS fails as an outage, and the connection is free again', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'authd-wait-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  const handle = createDb(`sqlite:${join(dir, 'auth.db')}`, { timeouts: { connectTimeoutMs: 5000, poolTimeoutMs: 200, statementTimeoutMs: 0 } })
+  t.after(() => handle.close())
+  await migrateToLatest(handle.db)
+  const count = async () => Number((await handle.db.selectFrom('users').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n)
+
+  // The mistake this bounds: inside a transaction, a query through `db` instead of `trx`
+  // waits for the connection the transaction holds, which waits for it in turn.
+  const started = Date.now()
+  const outcome = await handle.db.transaction().execute(async () => count()).then(() => 'answered', (error: unknown) => error)
+  assert.ok(isDatabaseUnavailable(outcome), `an outage error, got ${String(outcome)}`)
+  assert.ok(Date.now() - started < 3000, 'within the bound, not forever')
+
+  // The transaction rolled back and the connection came back: the next queries run.
+  assert.equal(await count(), 0)
+  assert.equal(await handle.db.transaction().execute(async (trx) => Number((await trx.selectFrom('users').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n)), 0)
+})
+
+test('SQLite: queries queued behind a transaction that finishes in time all run', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'authd-wait-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  const handle = createDb(`sqlite:${join(dir, 'auth.db')}`, { timeouts: { connectTimeoutMs: 5000, poolTimeoutMs: 2000, statementTimeoutMs: 0 } })
+  t.after(() => handle.close())
+  await migrateToLatest(handle.db)
+  const slow = handle.db.transaction().execute(async (trx) => {
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    return trx.selectFrom('users').selectAll().execute()
+  })
+  const queued = Array.from({ length: 20 }, () => handle.db.selectFrom('users').selectAll().execute())
+  const results = await Promise.all([slow, ...queued])
+  assert.equal(results.length, 21)
+})
