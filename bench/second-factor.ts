@@ -107,4 +107,3 @@ export async function passkeySigninBodies (url: string, authenticator: SoftwareA
 export function poolSize (seenRate: number | undefined, seconds: number): number {
   return Math.ceil((seenRate ?? 3000) * seconds * 1.5) + 500
 }
-

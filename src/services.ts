@@ -121,8 +121,8 @@ export async function buildServices (app: FastifyInstance, config: Config, deps:
   await auditRetention.firstRun
 
   // With two-step verification on, a right password starts the second step instead of a session.
-  const auth = createAuthService({ db, statements: database.statements, config, clock, hasher, signer, liveness, sessions, rateLimits, audit, passwordPolicy, secondStep: (user) => issueMfaChallenge(db, clock, user.id) })
-  const mfa = createMfaService({ db, config, clock, hasher, sessions, limiter: rateLimits.mfaPerAccount, audit, inSessionTransaction: auth.inSessionTransaction })
+  const auth = createAuthService({ db, statements: database.statements, config, clock, hasher, signer, liveness, sessions, rateLimits, audit, passwordPolicy, secondStep: (user, client) => issueMfaChallenge(db, clock, user.id, client.clientId) })
+  const mfa = createMfaService({ db, config, clock, sessions, limiter: rateLimits.mfaPerAccount, audit, confirmPassword: auth.confirmPassword, inSessionTransaction: auth.inSessionTransaction })
   const mfaAdmin = createMfaAdminService({ db, config, clock, sessions })
   const passkeys = createPasskeysService({ db, config, clock, limiter: rateLimits.passkeyPerIp, audit, inSessionTransaction: auth.inSessionTransaction })
   const users = createUsersService({ db, config, clock, hasher, sessions, passwordPolicy })

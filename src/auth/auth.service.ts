@@ -3,6 +3,7 @@ import type { Config } from '../config/index.js'
 import type { ClientInfo } from '../lib/client-info.js'
 import type { Db } from '../database.js'
 import type { StatementPreparer } from '../db/prepared-statement.js'
+import { signInRefusal } from '../users/sign-in-eligibility.js'
 import { uniqueViolationColumn } from '../db/errors.js'
 import { AppError, Errors } from '../http/errors.js'
 import { signinAttempts } from '../metrics/metrics.js'
@@ -170,6 +171,13 @@ export function createAuthService (deps: AuthServiceDeps) {
     return result
   }
 
+  async function confirmPassword (user: UserRow, password: string): Promise<boolean> {
+    await rateLimits.changePasswordPerAccount.hit(user.id)
+    if (!(await hasher.verify(user.password_hash, password))) return false
+    await rateLimits.changePasswordPerAccount.reset(user.id)
+    return true
+  }
+
   const service = {
     /**
      * For a flow that verifies a sign-in itself (the second step, a passkey): its transaction,
@@ -242,15 +250,12 @@ export function createAuthService (deps: AuthServiceDeps) {
         await audit(AuditEvents.signinFailure, user.id, client, { email, reason: 'wrong_password' })
         throw Errors.invalidCredentials()
       }
-      if (user.is_active !== 1) {
-        await audit(AuditEvents.signinFailure, user.id, client, { email, reason: 'inactive' })
-        throw Errors.inactiveUser()
-      }
-      // Only someone who knows the password learns that the address awaits verification, as
-      // for an inactive account: a stranger gets invalid_credentials above, for every address.
-      if (config.signupEnumerationSafe && user.is_verified !== 1) {
-        await audit(AuditEvents.signinFailure, user.id, client, { email, reason: 'unverified' })
-        throw Errors.emailNotVerified()
+      // Only someone who knows the password learns that the account is inactive or awaits
+      // verification: a stranger gets invalid_credentials above, for every address.
+      const refusal = signInRefusal(user, config)
+      if (refusal) {
+        await audit(AuditEvents.signinFailure, user.id, client, { email, reason: refusal.reason })
+        throw refusal.error
       }
       if (hasher.needsRehash(user.password_hash)) {
         // Parameters were raised (or the hash came from another system): upgrade it now that
@@ -413,20 +418,25 @@ export function createAuthService (deps: AuthServiceDeps) {
       return toUser(row)
     },
 
+    /**
+     * A password the signed-in user enters again to confirm a sensitive change (here, and
+     * for two-step verification's management): behind one per-account limit of re-entered
+     * passwords (`RATE_LIMIT_CHANGE_PASSWORD_PER_ACCOUNT`), so a stolen access token is not an
+     * unlimited oracle for the password. As at sign-in the slot is taken before the check, so
+     * parallel guesses cannot outrun the count, and a 429 costs no hash; a right password
+     * starts the count again, so only failures add up and the owner is never locked out.
+     */
+    confirmPassword,
+
     /** Changes the password and ends every session, this one included. */
     async changePassword (userId: string, oldPassword: string, newPassword: string, client?: ClientInfo): Promise<void> {
-      // As at sign-in, the account's slot is taken before the current password is checked, so
-      // parallel guesses cannot outrun the counter; a 429 costs no hash and no audit row. Once
-      // the current password is verified the count starts again: what remains are failures.
-      await rateLimits.changePasswordPerAccount.hit(userId)
       const user = await findUserById(db, userId)
       if (!user) throw Errors.invalidToken()
-      if (!(await hasher.verify(user.password_hash, oldPassword))) {
+      if (!(await confirmPassword(user, oldPassword))) {
         // A refusal writes nothing else: no transaction to join.
         await audit(AuditEvents.passwordChanged, userId, client, { outcome: 'incorrect_password' })
         throw Errors.incorrectPassword()
       }
-      await rateLimits.changePasswordPerAccount.reset(userId)
       await assertPasswordAcceptable('new_password', newPassword, { email: user.email, username: user.username })
       const hash = await hasher.hash(newPassword)
       const now = clock.now().toISOString()

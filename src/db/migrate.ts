@@ -8,6 +8,7 @@ import * as m0006 from './migrations/0006_interop.js'
 import * as m0006Family from './migrations/0006_refresh_token_family.js'
 import * as m0007 from './migrations/0007_mfa.js'
 import * as m0008 from './migrations/0008_live_sessions_index.js'
+import * as m0009 from './migrations/0009_mfa_challenge_client.js'
 
 /**
  * Migrations are imported, not read from a folder, so the built service carries them and
@@ -22,7 +23,8 @@ export const migrations: Record<string, Migration> = {
   '0006_interop': m0006,
   '0006_refresh_token_family': m0006Family,
   '0007_mfa': m0007,
-  '0008_live_sessions_index': m0008
+  '0008_live_sessions_index': m0008,
+  '0009_mfa_challenge_client': m0009
 }
 
 async function migrator (db: Kysely<any>): Promise<Migrator> {

@@ -11,7 +11,7 @@ export interface FieldError { field: string, message: string }
  */
 export const ERROR_CODES = [
   'bad_request', 'invalid_json', 'validation_error', 'weak_password', 'incorrect_password',
-  'not_authenticated', 'invalid_token', 'invalid_credentials',
+  'not_authenticated', 'invalid_token', 'invalid_credentials', 'reauthentication_required',
   'inactive_user', 'email_not_verified', 'forbidden', 'csrf_failed',
   'not_found', 'user_not_found', 'method_not_allowed',
   'email_taken', 'username_taken', 'role_exists',
@@ -43,6 +43,7 @@ export const ERROR_CATALOGUE: Record<typeof ERROR_CODES[number], { status: numbe
   not_authenticated: { status: 401, description: 'no access token (neither the bearer header nor the cookie)' },
   invalid_token: { status: 401, description: 'the token is malformed, expired or revoked' },
   invalid_credentials: { status: 401, description: 'wrong email or password (the same answer for an unknown email)' },
+  reauthentication_required: { status: 401, description: 'adding a passkey needs a sign-in of the last 10 minutes (through the second step when two-step verification is on)' },
   inactive_user: { status: 403, description: 'the account is deactivated' },
   email_not_verified: { status: 403, description: 'the email address is not verified yet (enumeration-safe sign-up)' },
   forbidden: { status: 403, description: 'superuser privileges required, or not allowed on this account' },
@@ -89,6 +90,7 @@ export const Errors = {
   invalidCredentials: () => new AppError(401, 'invalid_credentials', 'Invalid email or password', { headers: { 'www-authenticate': 'Bearer' } }),
   inactiveUser: () => new AppError(403, 'inactive_user', 'User account is inactive'),
   emailNotVerified: () => new AppError(403, 'email_not_verified', 'Email address not verified'),
+  reauthenticationRequired: () => new AppError(401, 'reauthentication_required', 'Sign in again to continue'),
   forbidden: () => new AppError(403, 'forbidden', 'Superuser privileges required'),
   emailTaken: () => new AppError(409, 'email_taken', 'Email already registered'),
   usernameTaken: () => new AppError(409, 'username_taken', 'Username already taken'),

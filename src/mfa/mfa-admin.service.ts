@@ -5,6 +5,7 @@ import type { Db } from '../database.js'
 import { Errors } from '../http/errors.js'
 import type { Clock } from '../lib/clock.js'
 import type { SessionRevocation } from '../sessions/session-revocation.js'
+import { assertMayChangeUser } from '../users/admin-change-rules.js'
 import { findUserById, updateUser } from '../users/users.repository.js'
 import { enqueueMfaMail } from './mfa-mail.js'
 import { deleteMfaFactors } from './mfa.repository.js'
@@ -20,9 +21,13 @@ export function createMfaAdminService (deps: { db: Db, config: Config, clock: Cl
      * secret and the recovery codes are deleted), ends every session of theirs (whoever holds
      * the lost device is signed out too) and tells them by mail, all in one transaction.
      * Passkeys are kept: each is one device's and the user can remove it once signed in.
+     * Turning a second factor off is a credential change: the rules of every admin change
+     * apply (not the primary admin's, not one's own, another superuser's only by the primary).
      */
     async resetMfa (userId: string, actor: Actor): Promise<void> {
-      if (!(await findUserById(db, userId))) throw Errors.userNotFound()
+      const target = await findUserById(db, userId)
+      if (!target) throw Errors.userNotFound()
+      await assertMayChangeUser(db, target, actor, { disables: false, credentials: true })
       const now = clock.now()
       await sessions.revokeUserSessions(userId, async (trx) => {
         const hadTotp = await deleteMfaFactors(trx, userId)

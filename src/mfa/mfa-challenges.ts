@@ -12,12 +12,14 @@ export const MFA_TOKEN_MAX_FAILURES = 5
  * of which only the SHA-256 is stored. The sign-in flow calls this (wired in the composition
  * root) instead of opening a session.
  */
-export async function issueMfaChallenge (db: Db, clock: Clock, userId: string): Promise<string> {
+export async function issueMfaChallenge (db: Db, clock: Clock, userId: string, clientId?: string): Promise<string> {
   const token = randomToken(32)
   const now = clock.now()
   await insertChallenge(db, {
     token_hash: sha256(token),
     user_id: userId,
+    // The session the second step opens is this client's, as the password alone would have opened.
+    client_id: clientId ?? null,
     failed_attempts: 0,
     used_at: null,
     created_at: now.toISOString(),

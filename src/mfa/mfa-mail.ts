@@ -6,10 +6,11 @@ import { enqueueMail } from '../mail/outbox.repository.js'
 import { templates } from '../mail/templates/templates.js'
 import type { UserRow } from '../users/users.table.js'
 
-export type MfaMailKind = 'mfa_enabled' | 'mfa_disabled' | 'mfa_reset'
+export type MfaMailKind = 'mfa_enabled' | 'mfa_disabled' | 'mfa_reset' | 'mfa_recovery_codes_regenerated' | 'passkey_added' | 'passkey_removed'
 
 /**
- * Tells the account's owner that its second factor changed, written to the outbox in the
+ * Tells the account's owner that a way into it changed (its second factor, its recovery
+ * codes, its passkeys), so that a change they did not make does not go unseen; written to the outbox in the
  * caller's transaction. The address may not be verified yet: such a mail carries no text the
  * account's creator chose (no name), since that person may not own the address.
  */

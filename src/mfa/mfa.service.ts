@@ -1,6 +1,5 @@
 import { AuditEvents, type AuditLog } from '../audit/audit.service.js'
 import type { AuthService, ClientInfo, IssuedTokens } from '../auth/auth.service.js'
-import type { PasswordHasher } from '../passwords/password-hasher.js'
 import type { Config } from '../config/index.js'
 import type { Db } from '../database.js'
 import { uniqueViolationColumn } from '../db/errors.js'
@@ -13,6 +12,7 @@ import { mfaVerifications } from '../metrics/metrics.js'
 import type { SessionRevocation } from '../sessions/session-revocation.js'
 import { toUser } from '../users/users.mapper.js'
 import { findUserById, updateUser } from '../users/users.repository.js'
+import { signInRefusal } from '../users/sign-in-eligibility.js'
 import type { UserRow } from '../users/users.table.js'
 import { enqueueMfaMail } from './mfa-mail.js'
 import { MFA_TOKEN_MAX_FAILURES } from './mfa-challenges.js'
@@ -34,15 +34,21 @@ export interface MfaServiceDeps {
   db: Db
   config: Config
   clock: Clock
-  hasher: PasswordHasher
   /** Cached session answers carry the user object, whose mfa_enabled changes here. */
   sessions: Pick<SessionRevocation, 'changeUser'>
-  /** Wrong codes and re-entered passwords, per account. */
+  /** Wrong codes, per account (re-entered passwords have the sign-in flow's limit). */
   limiter: RateLimiter
   /** In the action's transaction; wrong codes, which write nothing else, outside one. */
   audit: AuditLog
+  /** The sign-in flow's check of a re-entered password, under its limit. */
+  confirmPassword: AuthService['confirmPassword']
   /** The sign-in flow's transaction for a completed sign-in: its sessions, its session cap. */
   inSessionTransaction: AuthService['inSessionTransaction']
+}
+
+/** True when the user's password changed after `at` (a time stored as ISO text or Date). */
+function passwordChangedSince (user: UserRow, at: string | Date): boolean {
+  return new Date(user.password_changed_at).getTime() > new Date(at).getTime()
 }
 
 type FactorMatch = { kind: 'totp', step: number } | { kind: 'recovery_code', id: string }
@@ -50,7 +56,7 @@ type FactorMatch = { kind: 'totp', step: number } | { kind: 'recovery_code', id:
 export type MfaService = ReturnType<typeof createMfaService>
 
 export function createMfaService (deps: MfaServiceDeps) {
-  const { db, config, clock, hasher, sessions, limiter, audit } = deps
+  const { db, config, clock, sessions, limiter, audit } = deps
   const box = createSecretBox(config.mfa.dataEncryptionKey ? Buffer.from(config.mfa.dataEncryptionKey, 'base64') : undefined)
   const mailDeps = { config, clock }
 
@@ -64,10 +70,13 @@ export function createMfaService (deps: MfaServiceDeps) {
     return row
   }
 
-  /** Re-authentication for the factor's management, behind the per-account limit. */
+  /**
+   * Re-authentication for the factor's management: the sign-in flow's rule for re-entered
+   * passwords, with its own limit. Codes have theirs (`limiter`): a right password must not
+   * clear the count of wrong codes, nor a re-entered password count as a wrong code.
+   */
   async function checkPassword (user: UserRow, password: string): Promise<void> {
-    await limiter.hit(user.id)
-    if (!(await hasher.verify(user.password_hash, password))) throw Errors.incorrectPassword()
+    if (!(await deps.confirmPassword(user, password))) throw Errors.incorrectPassword()
   }
 
   function totpSecretOf (user: UserRow, stored: string): string {
@@ -174,6 +183,7 @@ export function createMfaService (deps: MfaServiceDeps) {
       if (!(await findTotp(db, userId))?.confirmed_at) throw Errors.mfaNotEnabled()
       const recoveryCodes = await db.transaction().execute(async (trx) => {
         const codes = await issueRecoveryCodes(trx, userId)
+        await enqueueMfaMail(trx, mailDeps, user, 'mfa_recovery_codes_regenerated')
         await audit.record(AuditEvents.mfaRecoveryCodesRegenerated, event(userId, client), trx)
         return codes
       })
@@ -185,6 +195,7 @@ export function createMfaService (deps: MfaServiceDeps) {
       const user = await userRow(userId)
       await checkPassword(user, password)
       if (!(await findTotp(db, userId))?.confirmed_at) throw Errors.mfaNotEnabled()
+      await limiter.hit(userId)
       const match = await matchFactor(user, code)
       const now = clock.now().toISOString()
       const done = match !== undefined && await sessions.changeUser(userId, async (trx) => {
@@ -224,21 +235,26 @@ export function createMfaService (deps: MfaServiceDeps) {
       }
       const claimed = await claimChallenge(db, tokenHash, now.toISOString(), MFA_TOKEN_MAX_FAILURES)
       const user = claimed ? await findUserById(db, claimed.user_id) : undefined
-      if (!user) {
+      // An mfa_token stands for the password as it was when it was issued: once the password
+      // is changed or reset (the owner's answer to a leaked one), a sign-in begun with the old
+      // password cannot be completed.
+      if (!user || passwordChangedSince(user, claimed!.created_at)) {
         mfaVerifications.inc({ outcome: 'invalid_token' })
         throw Errors.invalidOneTimeToken()
       }
       const match = await matchFactor(user, code)
-      if (match && user.is_active !== 1) {
-        // Deactivated since the password step; only revealed with a right code. The token stays spent.
-        mfaVerifications.inc({ outcome: 'inactive_user' })
-        throw Errors.inactiveUser()
+      // Deactivated (or made unverified) since the password step; only revealed with a right
+      // code. The token stays spent.
+      const refusal = match ? signInRefusal(user, config) : undefined
+      if (refusal) {
+        mfaVerifications.inc({ outcome: refusal.error.code })
+        throw refusal.error
       }
       const tokens = match && await deps.inSessionTransaction(async (trx, openSession) => {
         if (!(await consume(trx, user.id, match))) return undefined
         if (match.kind === 'recovery_code') await audit.record(AuditEvents.mfaRecoveryCodeUsed, event(user.id, client, { during: 'signin' }), trx)
         await audit.record(AuditEvents.signinSuccess, event(user.id, client, { method: match.kind }), trx)
-        return openSession(toUser(user), client, SECOND_STEP_AMR)
+        return openSession(toUser(user), { ...client, clientId: claimed!.client_id ?? undefined }, SECOND_STEP_AMR)
       })
       if (!tokens) {
         await releaseChallengeAfterFailure(db, tokenHash)

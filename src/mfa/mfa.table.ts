@@ -21,6 +21,8 @@ export interface MfaChallengesTable {
   /** SHA-256 of the mfa_token. */
   token_hash: string
   user_id: string
+  /** The OAuth client that began the sign-in (migration 0009); null: the default client. */
+  client_id?: string | null
   failed_attempts: number
   used_at: string | Date | null
   created_at: string | Date

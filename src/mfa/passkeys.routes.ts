@@ -30,11 +30,12 @@ export const passkeysRoutes: FastifyPluginAsyncTypebox<PasskeysRoutesOptions> = 
       summary: 'Options for creating a passkey (navigator.credentials.create)',
       operationId: 'passkeyRegistrationOptions',
       security,
-      response: { 200: described(CreationOptionsJson, 'Options for navigator.credentials.create (a challenge for this user)') }
+      response: { 200: described(CreationOptionsJson, 'Options for navigator.credentials.create (a challenge for this user)'), ...errorResponses([401, 'reauthentication_required']) }
     }
   }, async (request, reply) => {
     noStore(reply)
-    return passkeys.registrationOptions(authOf(request).user)
+    const auth = authOf(request)
+    return passkeys.registrationOptions(auth.user, auth.sessionId)
   })
 
   app.post('/passkeys/register', {
@@ -45,10 +46,11 @@ export const passkeysRoutes: FastifyPluginAsyncTypebox<PasskeysRoutesOptions> = 
       operationId: 'registerPasskey',
       security,
       body: RegisterPasskeyBody,
-      response: { 201: described(Passkey, 'The registered passkey'), ...errorResponses([400, 'invalid_passkey']) }
+      response: { 201: described(Passkey, 'The registered passkey'), ...errorResponses([400, 'invalid_passkey'], [401, 'reauthentication_required']) }
     }
   }, async (request, reply) => {
-    const passkey = await passkeys.register(authOf(request).user.id, request.body.response as unknown as RegistrationResponseJSON, request.body.name, clientOf(request))
+    const auth = authOf(request)
+    const passkey = await passkeys.register(auth.user.id, auth.sessionId, request.body.response as unknown as RegistrationResponseJSON, request.body.name, clientOf(request))
     return reply.code(201).send(passkey)
   })
 

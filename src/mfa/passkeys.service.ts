@@ -4,18 +4,22 @@ import {
   verifyAuthenticationResponse, verifyRegistrationResponse
 } from '@simplewebauthn/server'
 import { AuditEvents, type AuditLog } from '../audit/audit.service.js'
-import type { AuthService, ClientInfo, IssuedTokens } from '../auth/auth.service.js'
+import { amrOf, type AuthService, type ClientInfo, type IssuedTokens } from '../auth/auth.service.js'
 import type { Config } from '../config/index.js'
 import type { Db } from '../database.js'
 import { uniqueViolationColumn } from '../db/errors.js'
-import { Errors } from '../http/errors.js'
+import { type AppError, Errors } from '../http/errors.js'
 import type { RateLimiter } from '../rate-limits/rate-limit.js'
 import { addSeconds, type Clock, toIso } from '../lib/clock.js'
 import { newId, sha256 } from '../lib/crypto.js'
 import { passkeySignins } from '../metrics/metrics.js'
 import { toUser } from '../users/users.mapper.js'
 import { findUserById } from '../users/users.repository.js'
+import { signInRefusal } from '../users/sign-in-eligibility.js'
 import type { UserDto } from '../users/users.schemas.js'
+import type { UserRow } from '../users/users.table.js'
+import { findSession } from '../sessions/sessions.repository.js'
+import { enqueueMfaMail } from './mfa-mail.js'
 import {
   advancePasskeyCounter, deletePasskey, findPasskeyByCredentialId, insertPasskey, insertWebauthnChallenge, listPasskeys,
   renamePasskey, takeWebauthnChallenge
@@ -38,6 +42,9 @@ export interface PasskeysServiceDeps {
   /** The sign-in flow's transaction for a completed sign-in: its sessions, its session cap. */
   inSessionTransaction: AuthService['inSessionTransaction']
 }
+
+/** How recent a sign-in must be to add a passkey with it. */
+export const RECENT_SIGNIN_SECONDS = 10 * 60
 
 function toView (row: PasskeyRow): PasskeyView {
   return { id: row.id, name: row.name, created_at: toIso(row.created_at), last_used_at: row.last_used_at === null ? null : toIso(row.last_used_at) }
@@ -67,6 +74,7 @@ export type PasskeysService = ReturnType<typeof createPasskeysService>
 export function createPasskeysService (deps: PasskeysServiceDeps) {
   const { db, config, clock, limiter, audit } = deps
   const { rpId, rpName, origin } = config.mfa
+  const mailDeps = { config, clock }
 
   async function storeChallenge (challenge: string, purpose: WebauthnChallengePurpose, userId: string | null): Promise<void> {
     const now = clock.now()
@@ -84,15 +92,33 @@ export function createPasskeysService (deps: PasskeysServiceDeps) {
     return takeWebauthnChallenge(trx, { challengeHash: sha256(challenge), purpose, userId, now: clock.now().toISOString() })
   }
 
-  async function refused (outcome: string, client: ClientInfo, userId: string | null, reason: string): Promise<never> {
+  async function refused (outcome: string, client: ClientInfo, userId: string | null, reason: string, error: AppError = Errors.passkeyNotRecognised()): Promise<never> {
     passkeySignins.inc({ outcome })
     await audit.record(AuditEvents.passkeySignin, { userId, actorId: userId, ip: client.ip, userAgent: client.userAgent, details: { outcome, reason } })
-    throw outcome === 'inactive_user' ? Errors.inactiveUser() : Errors.passkeyNotRecognised()
+    throw error
+  }
+
+  /**
+   * A passkey is a way in that needs neither the password nor a code, so adding one asks for
+   * a sign-in, not only a live access token: the session must have been opened within
+   * `RECENT_SIGNIN_SECONDS` (a token stolen from an older session cannot turn into a lasting
+   * credential), and when two-step verification is on it must have passed the second step
+   * (a password-only session from before two-step verification was turned on cannot add a way
+   * around it). Checked for the options and again for the registration.
+   */
+  async function assertMayAddPasskey (userId: string, sessionId: string): Promise<UserRow> {
+    const [user, session] = await Promise.all([findUserById(db, userId), findSession(db, sessionId)])
+    if (!user || !session || session.user_id !== userId) throw Errors.invalidToken()
+    const openedMsAgo = clock.now().getTime() - new Date(session.created_at).getTime()
+    if (openedMsAgo > RECENT_SIGNIN_SECONDS * 1000) throw Errors.reauthenticationRequired()
+    if (user.mfa_enabled === 1 && !amrOf(session.amr).includes('mfa')) throw Errors.reauthenticationRequired()
+    return user
   }
 
   const service = {
     /** Options for navigator.credentials.create(): a discoverable credential, the user's existing passkeys excluded. */
-    async registrationOptions (user: UserDto): Promise<PublicKeyCredentialCreationOptionsJSON> {
+    async registrationOptions (user: UserDto, sessionId: string): Promise<PublicKeyCredentialCreationOptionsJSON> {
+      await assertMayAddPasskey(user.id, sessionId)
       const existing = await listPasskeys(db, user.id)
       const options = await generateRegistrationOptions({
         rpName,
@@ -114,7 +140,8 @@ export function createPasskeysService (deps: PasskeysServiceDeps) {
     },
 
     /** Verifies the authenticator's answer to `registrationOptions` and keeps the new passkey. */
-    async register (userId: string, response: RegistrationResponseJSON, name: string | undefined, client: ClientInfo): Promise<PasskeyView> {
+    async register (userId: string, sessionId: string, response: RegistrationResponseJSON, name: string | undefined, client: ClientInfo): Promise<PasskeyView> {
+      const user = await assertMayAddPasskey(userId, sessionId)
       const challenge = challengeOf(response.response.clientDataJSON)
       const now = clock.now().toISOString()
       // Taken (and committed) before the verification: a failed attempt spends it too.
@@ -144,6 +171,7 @@ export function createPasskeysService (deps: PasskeysServiceDeps) {
             last_used_at: null
           }
           await insertPasskey(trx, row)
+          await enqueueMfaMail(trx, mailDeps, user, 'passkey_added')
           await audit.record(AuditEvents.passkeyAdded, { userId, actorId: userId, ip: client.ip, userAgent: client.userAgent, details: { passkey_id: row.id, device_type: row.device_type } }, trx)
           return toView(row)
         })
@@ -171,6 +199,8 @@ export function createPasskeysService (deps: PasskeysServiceDeps) {
     async remove (userId: string, id: string, client: ClientInfo): Promise<void> {
       await db.transaction().execute(async (trx) => {
         if (!(await deletePasskey(trx, userId, id))) throw Errors.notFound('Passkey not found')
+        const user = await findUserById(trx, userId)
+        if (user) await enqueueMfaMail(trx, mailDeps, user, 'passkey_removed')
         await audit.record(AuditEvents.passkeyRemoved, { userId, actorId: userId, ip: client.ip, userAgent: client.userAgent, details: { passkey_id: id } }, trx)
       })
     },
@@ -225,7 +255,9 @@ export function createPasskeysService (deps: PasskeysServiceDeps) {
       }
       const user = await findUserById(db, passkey.user_id)
       if (!user) return refused('invalid_passkey', client, null, 'unknown_credential')
-      if (user.is_active !== 1) return refused('inactive_user', client, user.id, 'inactive')
+      // The sign-in rule of every way in, told only to the key's holder.
+      const refusal = signInRefusal(user, config)
+      if (refusal) return refused(refusal.error.code, client, user.id, refusal.reason, refusal.error)
       const info = verification.authenticationInfo
       const now = clock.now().toISOString()
       const tokens = await deps.inSessionTransaction(async (trx, openSession) => {

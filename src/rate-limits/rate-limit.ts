@@ -39,13 +39,14 @@ export interface AuthRateLimits {
   forgotPasswordPerIp: RateLimiter
   /** For POST /resend-verification: `hit(user id)`. */
   resendVerificationPerAccount: RateLimiter
-  /** Wrong second-step codes (and re-entered passwords at the MFA endpoints) per user id, cleared on success. */
+  /** Wrong second-step codes per user id, cleared on success. */
   mfaPerAccount: RateLimiter
   /** Passkey sign-in options and attempts per client IP. */
   passkeyPerIp: RateLimiter
   /**
-   * POST /change-password, per user id: a stolen access token must not become an unlimited
-   * oracle for the current password. Cleared once the current password is verified.
+   * Re-entered passwords (POST /change-password, two-step verification's management), per
+   * user id: a stolen access token must not become an unlimited oracle for the current
+   * password. Cleared once the password is verified.
    */
   changePasswordPerAccount: RateLimiter
 }

@@ -10,6 +10,7 @@ import type { Clock } from '../lib/clock.js'
 import { voidTokens } from '../tokens/one-time-tokens.repository.js'
 import { findRole } from '../roles/roles.repository.js'
 import { normalizeEmail } from '../lib/email.js'
+import { assertMayChangeUser } from './admin-change-rules.js'
 import { toUser } from './users.mapper.js'
 import { deleteUser, findUserByEmail, findUserById, insertUser, listUsers, newUserRow, type UserListQuery, updateUser } from './users.repository.js'
 import { insertUsersSkippingTaken } from './users-import.repository.js'
@@ -80,26 +81,6 @@ export function createUsersService (deps: UsersServiceDeps) {
     const row = await findUserById(db, id)
     if (!row) throw Errors.userNotFound()
     return row
-  }
-
-  /**
-   * The primary admin is the deployment's root of trust and cannot be changed by anyone else
-   * (another superuser could otherwise take it over by setting its email or password); and no
-   * superuser may lock themself out. The operator CLI may repair the primary (set its password,
-   * activate, promote) but never disable it.
-   */
-  async function assertMayChange (target: UserRow, actor: Actor, change: { disables: boolean, password?: boolean, email?: boolean }): Promise<void> {
-    const self = actor.userId !== null && actor.userId === target.id
-    if (target.is_primary === 1 && (change.disables || (actor.userId !== null && !self))) throw Errors.forbidden()
-    // A superuser's own password is changed with the current one (/change-password): a
-    // stolen admin session must not be enough to take the account over for good.
-    if (self && (change.disables || change.password === true)) throw Errors.forbidden()
-    // Email and password are how an account is taken over: only the primary admin may set
-    // them for another superuser. The operator CLI (no actor) has the database anyway.
-    if (!self && actor.userId !== null && target.is_superuser === 1 && (change.email === true || change.password === true)) {
-      const acting = await findUserById(db, actor.userId)
-      if (acting?.is_primary !== 1) throw Errors.forbidden()
-    }
   }
 
   const service = {
@@ -221,7 +202,7 @@ export function createUsersService (deps: UsersServiceDeps) {
       const demotes = (patch.is_superuser === false && target.is_superuser === 1) ||
         (patch.role !== undefined && patch.role !== target.role)
       const newEmail = email !== undefined && email !== target.email
-      await assertMayChange(target, actor, { disables: deactivates || demotes, password: patch.password !== undefined, email: newEmail })
+      await assertMayChangeUser(db, target, actor, { disables: deactivates || demotes, credentials: patch.password !== undefined, email: newEmail })
 
       const values: Partial<UsersTable> = {}
       const changed: string[] = []
@@ -281,7 +262,7 @@ export function createUsersService (deps: UsersServiceDeps) {
     /** Deletes a user; their sessions go with them (foreign key cascade), so do their tokens. */
     async remove (id: string, actor: Actor): Promise<void> {
       const target = await getRow(id)
-      await assertMayChange(target, actor, { disables: true })
+      await assertMayChangeUser(db, target, actor, { disables: true })
       const now = clock.now()
       // The sessions go with the user (foreign key cascade); the revocation clears the caches.
       await sessions.revokeUserSessions(id, async (trx) => {

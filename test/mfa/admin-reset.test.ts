@@ -68,3 +68,33 @@ test('cli reset-mfa turns a user\'s two-step verification off, as the admin API 
   assert.equal(missing.code, 1)
   assert.equal(missing.stderr.trim().split('\n').length, 1)
 })
+
+test('an MFA reset is a credential change: not the primary admin\'s, not one\'s own, another superuser\'s only by the primary admin', async (t) => {
+  const { app, admin } = await buildAdminApp(t)
+  const clock = fakeClock()
+  const superuser = await createSignedInUser(app, admin.headers, { is_superuser: true })
+  const other = await createSignedInUser(app, admin.headers, { is_superuser: true })
+  await enableTotp(app, superuser.accessToken, PASSWORD, clock.now())
+  clock.advance(30)
+  await enableTotp(app, other.accessToken, PASSWORD, clock.now())
+  await enableTotp(app, admin.accessToken, 'the primary admin passphrase 7', clock.now())
+  const mfaOf = async (id: string) => (await app.inject({ method: 'GET', url: `/api/v1/users/${id}`, headers: admin.headers })).json().mfa_enabled
+
+  const forbidden = { detail: 'Superuser privileges required', code: 'forbidden' }
+  const onPrimary = await app.inject({ method: 'DELETE', url: `/api/v1/users/${admin.id}/mfa`, headers: superuser.headers })
+  assert.equal(onPrimary.statusCode, 403)
+  assert.deepEqual(onPrimary.json(), forbidden)
+  const onOther = await app.inject({ method: 'DELETE', url: `/api/v1/users/${other.id}/mfa`, headers: superuser.headers })
+  assert.equal(onOther.statusCode, 403, 'only the primary admin resets another superuser\'s second factor')
+  const onSelf = await app.inject({ method: 'DELETE', url: `/api/v1/users/${superuser.id}/mfa`, headers: superuser.headers })
+  assert.equal(onSelf.statusCode, 403, 'one\'s own: /mfa/totp/disable, with the password and a code')
+  const primaryOnSelf = await app.inject({ method: 'DELETE', url: `/api/v1/users/${admin.id}/mfa`, headers: admin.headers })
+  assert.equal(primaryOnSelf.statusCode, 403)
+  assert.deepEqual([await mfaOf(admin.id), await mfaOf(superuser.id), await mfaOf(other.id)], [true, true, true], 'nothing was turned off')
+  // The other superuser's session still works: nothing was revoked either.
+  assert.equal((await app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: other.headers })).statusCode, 200)
+
+  const byPrimary = await app.inject({ method: 'DELETE', url: `/api/v1/users/${other.id}/mfa`, headers: admin.headers })
+  assert.equal(byPrimary.statusCode, 204)
+  assert.equal(await mfaOf(other.id), false)
+})

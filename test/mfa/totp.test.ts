@@ -252,6 +252,34 @@ test('wrong codes count per account across mfa_tokens: 5 in 15 minutes, then 429
   assert.equal((await verify(app, after, totpCode(secret, clock.now()))).statusCode, 200)
 })
 
+test('re-entered passwords have their own limit, which only failures fill: the owner\'s right passwords never lock their sign-in', async (t) => {
+  const { app, clock, user } = await setup(t, { RATE_LIMITS: 'on', RATE_LIMIT_SIGNIN_PER_IP: '1000/60' })
+  const { secret } = await enableTotp(app, user.accessToken, PASSWORD, clock.now())
+  const regenerate = (password: string) => app.inject({ method: 'POST', url: '/api/v1/auth/mfa/recovery-codes', headers: bearer(user.accessToken), payload: { password } })
+  for (let i = 0; i < 8; i++) assert.equal((await regenerate(PASSWORD)).statusCode, 200, `right password ${i + 1}`)
+  // Wrong passwords at the MFA endpoints count as re-entered passwords, shared with /change-password…
+  for (let i = 0; i < 5; i++) assert.equal((await regenerate('not the password at all')).statusCode, 400)
+  const limited = await regenerate(PASSWORD)
+  assert.equal(limited.statusCode, 429)
+  assert.ok(Number(limited.headers['retry-after']) > 0)
+  const change = await app.inject({ method: 'POST', url: '/api/v1/auth/change-password', headers: bearer(user.accessToken), payload: { old_password: PASSWORD, new_password: 'a wholly different passphrase 42' } })
+  assert.equal(change.statusCode, 429, 'one limit for every re-entered password')
+  // …and not as wrong codes: the second step of a sign-in still works.
+  clock.advance(30)
+  const token = await mfaTokenFor(app, user.email, PASSWORD)
+  assert.equal((await verify(app, token, totpCode(secret, clock.now()))).statusCode, 200)
+})
+
+test('turning two-step verification off: wrong codes count per account, even with the right password', async (t) => {
+  const { app, clock, user } = await setup(t, { RATE_LIMITS: 'on', RATE_LIMIT_SIGNIN_PER_IP: '1000/60' })
+  const { secret } = await enableTotp(app, user.accessToken, PASSWORD, clock.now())
+  clock.advance(30)
+  const disable = (code: string) => app.inject({ method: 'POST', url: '/api/v1/auth/mfa/totp/disable', headers: bearer(user.accessToken), payload: { password: PASSWORD, code } })
+  for (let i = 0; i < 5; i++) assert.equal((await disable(wrongTotpCode(secret, clock.now()))).statusCode, 400)
+  const limited = await disable(totpCode(secret, clock.now()))
+  assert.equal(limited.statusCode, 429, 'the sixth code within 15 minutes, right or not')
+})
+
 test('/mfa/verify follows the CSRF rules of /signin', async (t) => {
   const { app, clock, user } = await setup(t)
   const { secret } = await enableTotp(app, user.accessToken, PASSWORD, clock.now())
@@ -367,4 +395,19 @@ test('metrics count second-step outcomes', async (t) => {
   assert.equal(await read('success_totp'), before.ok + 1)
   assert.equal(await read('invalid_code'), before.bad + 1)
   assert.equal(await read('invalid_token'), before.gone + 1)
+})
+
+test('a two-step sign-in begun at /token by a client ends in that client\'s session: its client_id in the token, its refresh grant working', async (t) => {
+  const { app, clock, user } = await setup(t)
+  const { secret } = await enableTotp(app, user.accessToken, PASSWORD, clock.now())
+  clock.advance(30)
+  const form = (fields: Record<string, string>) => ({ method: 'POST' as const, url: '/api/v1/auth/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams(fields).toString() })
+  const first = await app.inject(form({ grant_type: 'password', username: user.email, password: PASSWORD, client_id: 'app-one' }))
+  assert.equal(first.statusCode, 403, first.body)
+  const answer = await verify(app, first.json().mfa_token, totpCode(secret, clock.now()))
+  assert.equal(answer.statusCode, 200, answer.body)
+  assert.equal(claimsOf(answer.json().access_token).client_id, 'app-one')
+  const refreshed = await app.inject(form({ grant_type: 'refresh_token', refresh_token: answer.json().refresh_token, client_id: 'app-one' }))
+  assert.equal(refreshed.statusCode, 200, refreshed.body)
+  assert.equal(claimsOf(refreshed.json().access_token).client_id, 'app-one')
 })

@@ -5,7 +5,8 @@ import { buildTestAppWithDatabase } from '../helpers/build-test-app.js'
 import { openDirectDb } from '../helpers/direct-db.js'
 import { bearer, cookiesOf, PASSWORD, signUp } from '../helpers/factories.js'
 import { fakeClock } from '../helpers/fake-clock.js'
-import { auditTypes, claimsOf, enableTotp } from '../helpers/mfa.js'
+import { auditTypes, claimsOf, enableTotp, mailsTo, mfaTokenFor, verify } from '../helpers/mfa.js'
+import { totpCode } from '../helpers/totp.js'
 import { foreignChallenge, SoftwareAuthenticator } from '../helpers/webauthn.js'
 
 const ORIGIN = 'http://localhost:8000'
@@ -236,4 +237,70 @@ test('one assertion sent several times at once: exactly one sign-in', async (t) 
   const assertion = authenticator.getAssertion(await signinOptions(app))
   const responses = await Promise.all(Array.from({ length: 6 }, () => passkeySignin(app, assertion)))
   assert.deepEqual(responses.map((r) => r.statusCode).sort(), [200, 401, 401, 401, 401, 401])
+})
+
+test('the sign-in rule of every way in: with SIGNUP_ENUMERATION_SAFE an unverified address signs in neither by passkey nor by the second step', async (t) => {
+  const { buildAdminApp, createSignedInUser } = await import('../helpers/admin.js')
+  const clock = fakeClock()
+  const { app, admin } = await buildAdminApp(t, { SIGNUP_ENUMERATION_SAFE: 'true' })
+  const byPasskey = await createSignedInUser(app, admin.headers, { is_verified: true })
+  const authenticator = new SoftwareAuthenticator({ origin: ORIGIN })
+  await register(app, byPasskey.accessToken, authenticator)
+  const byTotp = await createSignedInUser(app, admin.headers, { is_verified: true })
+  const { secret } = await enableTotp(app, byTotp.accessToken, byTotp.password, clock.now())
+  const pending = await mfaTokenFor(app, byTotp.email, byTotp.password)
+
+  // A new address is unverified until its owner says so (admin email change).
+  for (const user of [byPasskey, byTotp]) {
+    const moved = await app.inject({ method: 'PATCH', url: `/api/v1/users/${user.user.id}`, headers: admin.headers, payload: { email: `moved-${user.user.id}@example.org` } })
+    assert.equal(moved.statusCode, 200, moved.body)
+    assert.equal(moved.json().is_verified, false)
+  }
+  const passkey = await passkeySignin(app, authenticator.getAssertion(await signinOptions(app)))
+  assert.equal(passkey.statusCode, 403, passkey.body)
+  assert.equal(passkey.json().code, 'email_not_verified')
+  const second = await verify(app, pending, totpCode(secret, clock.now()))
+  assert.equal(second.statusCode, 403, second.body)
+  assert.equal(second.json().code, 'email_not_verified')
+})
+
+test('adding a passkey needs a recent sign-in, through the second step when it is on; every change of passkeys and recovery codes is mailed', async (t) => {
+  const { app, db, clock, user } = await setup(t)
+  const optionsFor = (token: string) => app.inject({ method: 'POST', url: '/api/v1/auth/passkeys/register/options', headers: bearer(token) })
+  const signIn = async () => (await app.inject({ method: 'POST', url: '/api/v1/auth/signin', payload: { email: user.email, password: PASSWORD } })).json()
+
+  // An access token of a session opened 11 minutes ago (still valid: it lives 15) is not enough.
+  const fresh = await registrationOptions(app, user.accessToken)
+  clock.advance(11 * 60)
+  const stale = await optionsFor(user.accessToken)
+  assert.equal(stale.statusCode, 401, stale.body)
+  assert.deepEqual(stale.json(), { detail: 'Sign in again to continue', code: 'reauthentication_required' })
+  // Options fetched in time do not help once the session is too old to register with.
+  const authenticator = new SoftwareAuthenticator({ origin: ORIGIN })
+  const late = await app.inject({ method: 'POST', url: '/api/v1/auth/passkeys/register', headers: bearer(user.accessToken), payload: { response: authenticator.createCredential(fresh) } })
+  assert.equal(late.statusCode, 401, late.body)
+  assert.equal((await db.selectFrom('passkeys').selectAll().execute()).length, 0)
+
+  // Two-step verification on: a password-only session (from before it was on) cannot add one.
+  const passwordOnly = await signIn()
+  const { secret } = await enableTotp(app, passwordOnly.access_token, PASSWORD, clock.now())
+  const refused = await optionsFor(passwordOnly.access_token)
+  assert.equal(refused.statusCode, 401, refused.body)
+  assert.equal(refused.json().code, 'reauthentication_required')
+  assert.equal((await mailsTo(db, user.email, 'passkey_added')).length, 0)
+
+  // After the second step: added, and the owner is told; removal and new recovery codes too.
+  clock.advance(30)
+  const second = await verify(app, await mfaTokenFor(app, user.email, PASSWORD), totpCode(secret, clock.now()))
+  assert.equal(second.statusCode, 200, second.body)
+  const token = second.json().access_token as string
+  const passkey = await register(app, token, authenticator)
+  assert.equal((await mailsTo(db, user.email, 'passkey_added')).length, 1)
+  assert.equal((await app.inject({ method: 'DELETE', url: `/api/v1/auth/passkeys/${passkey.id}`, headers: bearer(token) })).statusCode, 204)
+  assert.equal((await mailsTo(db, user.email, 'passkey_removed')).length, 1)
+  const regenerated = await app.inject({ method: 'POST', url: '/api/v1/auth/mfa/recovery-codes', headers: bearer(token), payload: { password: PASSWORD } })
+  assert.equal(regenerated.statusCode, 200)
+  const mails = await mailsTo(db, user.email, 'mfa_recovery_codes_regenerated')
+  assert.equal(mails.length, 1)
+  assert.ok(!mails[0]!.text_body?.includes(regenerated.json().recovery_codes[0]), 'the mail carries no code')
 })

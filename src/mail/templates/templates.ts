@@ -6,7 +6,7 @@ export interface RenderedMail { subject: string, text: string, html: string }
 export type TemplateName =
   | 'welcome' | 'verify_email' | 'password_reset' | 'password_changed' | 'email_verified'
   | 'account_exists' | 'username_taken'
-  | 'mfa_enabled' | 'mfa_disabled' | 'mfa_reset'
+  | 'mfa_enabled' | 'mfa_disabled' | 'mfa_reset' | 'mfa_recovery_codes_regenerated' | 'passkey_added' | 'passkey_removed'
 
 function greeting (name: string | null): string {
   return name ? `Hello ${name},` : 'Hello,'
@@ -110,5 +110,27 @@ export const templates = {
     a.name,
     ['An administrator turned two-step verification off for your account, as asked when a device is lost, and signed out every session.',
       'Sign in with your password and turn two-step verification on again. If you did not ask for this, reset your password right away.'],
+    { label: 'Reset your password', url: a.forgotUrl }),
+
+  mfa_recovery_codes_regenerated: (a: { name: string | null, forgotUrl: string }) => compose(
+    'New recovery codes for your account',
+    a.name,
+    ['A new set of recovery codes was just made for your account; the codes you had before no longer work.',
+      'If this wasn\'t you, reset your password right away: someone who made them can sign in with them.'],
+    { label: 'Reset your password', url: a.forgotUrl }),
+
+  // No passkey name: it is text the account's user typed, and the address may not be theirs.
+  passkey_added: (a: { name: string | null, forgotUrl: string }) => compose(
+    'A passkey was added to your account',
+    a.name,
+    ['A new passkey was just added to your account: it signs in without your password or a code.',
+      'If this wasn\'t you, sign in, remove it under Passkeys, and reset your password right away.'],
+    { label: 'Reset your password', url: a.forgotUrl }),
+
+  passkey_removed: (a: { name: string | null, forgotUrl: string }) => compose(
+    'A passkey was removed from your account',
+    a.name,
+    ['A passkey was just removed from your account and no longer signs in.',
+      'If this wasn\'t you, reset your password right away.'],
     { label: 'Reset your password', url: a.forgotUrl })
 } satisfies Record<TemplateName, (args: never) => RenderedMail>
