@@ -13,7 +13,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { once } from 'node:events'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, availableParallelism, tmpdir, totalmem } from 'node:os'
 import { join, resolve } from 'node:path'
 import { createServer } from 'node:net'
@@ -289,13 +289,15 @@ let mixedCpu: { rps: number, cpuMs: number } | undefined
  * 1 POST /signin (90 / 8 / 2 %), interleaved. Reported as requests per second and as server
  * CPU-ms per request; no ceiling, since no bare server does this mix.
  */
-async function mixed (pid: number, url: string, accounts: Account[]): Promise<void> {
+async function mixed (pid: number, url: string, accounts: Account[], signinAccount: Account): Promise<void> {
   const main = accounts[0]!
   const tokens = refreshTokenPool(url, main.email, options.connections * 2)
   const requests: Request[] = []
   for (let i = 0; i < 50; i++) {
     if (i === 25) {
-      requests.push({ method: 'POST', path: '/api/v1/auth/signin', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: accounts[1]!.email, password }) })
+      // An account of its own: past MAX_SESSIONS_PER_USER its sign-ins end its oldest sessions,
+      // which must not be the ones whose tokens the mix's GET /me requests carry.
+      requests.push({ method: 'POST', path: '/api/v1/auth/signin', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: signinAccount.email, password }) })
     } else if (i % 12 === 6) {
       requests.push(tokens.request)
     } else {
@@ -380,6 +382,17 @@ async function passkeySignin (pid: number, url: string, accounts: Account[]): Pr
   rows.push({ scenario: 'passkey_signin', load, ratio: { to: 'ceiling_post', target: target('passkey_signin') } })
 }
 
+/**
+ * The Node.js flags `npm start` runs the service with (package.json's start script, the one
+ * place they are set): the bench measures the service as deployed. BENCH_NODE_FLAGS, when
+ * set, replaces them (for comparing settings).
+ */
+function startScriptNodeFlags (): string[] {
+  if (process.env.BENCH_NODE_FLAGS !== undefined) return process.env.BENCH_NODE_FLAGS.split(/\s+/).filter(Boolean)
+  const start = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start ?? ''
+  return /\bnode\s+(.*?)\s*bin\/authd\.cjs/.exec(start)?.[1]?.split(/\s+/).filter((flag) => flag.startsWith('--')) ?? []
+}
+
 async function serviceRun (): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'authd-bench-'))
   let databaseUrl = `sqlite:${join(dir, 'auth.db')}`
@@ -424,7 +437,7 @@ async function serviceRun (): Promise<void> {
   }
   // The service validates its environment the same way: fail here, before starting anything.
   loadConfig(serviceEnv)
-  const nodeFlags = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${resultsDir}`] : []
+  const nodeFlags = [...startScriptNodeFlags(), ...(options.profile ? ['--cpu-prof', `--cpu-prof-dir=${resultsDir}`] : [])]
   const child = spawn(process.execPath, [...nodeFlags, join(root, 'bin', 'authd.cjs')], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { PATH: process.env.PATH, ...serviceEnv }
@@ -441,6 +454,9 @@ async function serviceRun (): Promise<void> {
       accounts.push({ email: `bench-${i}@example.com`, password, accessToken: body.access_token, refreshToken: body.refresh_token })
     }
     const main = accounts[0]!
+    // Signed in by the scenarios that sign in over and over (past the session cap).
+    const signinBody = await json('/signup', { email: 'bench-signin@example.com', username: 'bench_signin', password })
+    const signinAccount: Account = { email: 'bench-signin@example.com', password, accessToken: signinBody.access_token, refreshToken: signinBody.refresh_token }
 
     if (wanted('me')) {
       // One prebuilt request per account, cycled by autocannon: no per-request work in the
@@ -458,7 +474,7 @@ async function serviceRun (): Promise<void> {
       const load = await drive(pid, url, requests)
       rows.push({ scenario: 'me_cookie', load, ratio: { to: 'ceiling_get', target: target('me_cookie') } })
     }
-    if (wanted('mixed')) await mixed(pid, url, accounts)
+    if (wanted('mixed')) await mixed(pid, url, accounts, signinAccount)
     if (wanted('refresh')) {
       // Each refresh token is single-use: a pool of live tokens, each request takes one and its
       // response puts the new one back. A fresh pool per run, since a run's last requests are
@@ -468,7 +484,7 @@ async function serviceRun (): Promise<void> {
       rows.push({ scenario: 'refresh', load, ratio: { to: 'ceiling_post', target: target('refresh') } })
     }
     if (wanted('signin')) {
-      const body = JSON.stringify({ email: main.email, password })
+      const body = JSON.stringify({ email: signinAccount.email, password })
       // Scraping /metrics resets the event-loop delay histogram: read once before, once after.
       const eventLoopP99 = async (): Promise<number> => {
         const text = await (await fetch(`${url}/metrics`)).text()
@@ -496,7 +512,7 @@ async function serviceRun (): Promise<void> {
       rows.push({ scenario: 'signup', load, ratio: { to: 'ceiling_hash', target: target('signup') } })
     }
     if (wanted('token')) {
-      const body = `grant_type=password&username=${encodeURIComponent(main.email)}&password=${encodeURIComponent(password)}`
+      const body = `grant_type=password&username=${encodeURIComponent(signinAccount.email)}&password=${encodeURIComponent(password)}`
       const load = await drive(pid, url, [{ method: 'POST', path: '/api/v1/auth/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body }])
       rows.push({ scenario: 'token', load, ratio: { to: 'ceiling_hash' } })
     }
@@ -568,7 +584,7 @@ computeRatios()
 
 const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${availableParallelism()} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${options.postgres ? 'PostgreSQL' : 'SQLite'}${options.redis ? ' + Redis' : ''}`
 const table = printTable()
-const settings = `${options.connections} connections, ${options.warmup} s warm-up + ${options.duration} s measured per scenario, RATE_LIMITS=off, LOG_LEVEL=warn, UV_THREADPOOL_SIZE=${threadPool}, MALLOC_ARENA_MAX=1, argon2id m=${argon2Env.ARGON2_MEMORY_KIB} KiB t=${argon2Env.ARGON2_TIME_COST} p=${argon2Env.ARGON2_PARALLELISM}`
+const settings = `node flags: ${startScriptNodeFlags().join(' ') || '(none)'}, ${options.connections} connections, ${options.warmup} s warm-up + ${options.duration} s measured per scenario, RATE_LIMITS=off, LOG_LEVEL=warn, UV_THREADPOOL_SIZE=${threadPool}, MALLOC_ARENA_MAX=1, argon2id m=${argon2Env.ARGON2_MEMORY_KIB} KiB t=${argon2Env.ARGON2_TIME_COST} p=${argon2Env.ARGON2_PARALLELISM}`
 console.log(`\n${machine}\n${settings}\n\n${table}\n`)
 const report = { startedAt: startedAt.toISOString(), machine, settings, options: { ...options, only: options.only ? [...options.only] : undefined }, ceilings, rows, checks, table }
 const file = join(resultsDir, `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`)
