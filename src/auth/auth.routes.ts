@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../config/index.js'
 import { type Authenticate, authOf, REFRESH_COOKIE } from '../sessions/authenticate.js'
 import { isCrossSite } from '../http/csrf.js'
-import { AppError, Errors, OAuthError } from '../http/errors.js'
+import { AppError, Errors, NO_STORE_HEADERS, OAuthError } from '../http/errors.js'
 import type { AuthRateLimits } from '../rate-limits/rate-limit.js'
 import { AUTHENTICATED, described, errorResponses, errorResponsesWith, MessageResponse, MfaTokenField, noContent } from '../http/schemas.js'
 import { User } from '../users/users.schemas.js'
@@ -37,8 +37,9 @@ export function tokenResponse (tokens: IssuedTokens) {
   }
 }
 
+/** A token response: never cached (RFC 6749 §5.1). Errors carrying a token have the same headers. */
 export function noStore (reply: FastifyReply): void {
-  reply.header('cache-control', 'no-store').header('pragma', 'no-cache')
+  reply.headers(NO_STORE_HEADERS)
 }
 
 const tags = ['auth']
@@ -113,7 +114,9 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
   })
 
   app.post('/token', {
-    config: { formBody: true },
+    // RFC 6749 §5.2 fixes this endpoint's error shape: input refused by a schema or by a hook
+    // before the handler (NUL, lone surrogate, body size, content type) is `invalid_request`.
+    config: { formBody: true, oauthErrors: true },
     schema: {
       tags,
       summary: 'OAuth2 token endpoint (password and refresh_token grants)',
@@ -125,14 +128,13 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
         400: described(OAuthErrorResponse, '`invalid_request`, `invalid_grant` (wrong credentials, inactive account, bad or reused refresh token, another client\'s refresh token) or `unsupported_grant_type` (RFC 6749 §5.2)'),
         401: described(OAuthErrorResponse, '`invalid_client`: a client secret was sent; authd serves public clients only'),
         403: described(OAuthMfaRequiredResponse, '`mfa_required`: the password was right; finish the sign-in at `/mfa/verify` with the `mfa_token`'),
+        413: described(OAuthErrorResponse, '`invalid_request`: the body is over 64 KiB'),
+        415: described(OAuthErrorResponse, '`invalid_request`: the body is of a content type this endpoint does not take'),
         ...errorResponses('rate_limited')
       }
     },
-    // RFC 6749 §5.2 fixes this endpoint's error shape: a schema failure is `invalid_request`.
-    attachValidation: true,
     preValidation: async (request) => { request.body ??= {} }
   }, async (request, reply) => {
-    if (request.validationError) throw new OAuthError('invalid_request', 'Malformed token request')
     const { grant_type: grantType } = request.body
     const client = { ...clientOf(request), clientId: tokenClientOf(request, request.body) }
     let tokens: IssuedTokens
@@ -154,7 +156,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       // Credentials, inactive accounts and bad refresh tokens all read as invalid_grant;
       // anything else (rate limits, server errors) keeps its own status and shape.
       if (error instanceof AppError && error.code === 'mfa_required') {
-        throw new OAuthError('mfa_required', error.message, 403, {}, error.options.extra)
+        throw new OAuthError('mfa_required', error.message, 403, error.options.headers, error.options.extra)
       }
       if (error instanceof AppError && (error.statusCode === 401 || error.statusCode === 403)) {
         throw new OAuthError('invalid_grant', error.message)

@@ -3,7 +3,17 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify'
 import { describeError, isDatabaseUnavailable } from '../lib/outage.js'
-import { AppError, Errors, OAuthError, type FieldError } from './errors.js'
+import { AppError, asOAuthInvalidRequest, Errors, NO_STORE_HEADERS, OAuthError, type FieldError } from './errors.js'
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * The route answers RFC 6749 §5.2's error shape (the token endpoint): input refused before
+     * its handler runs (schema, input hygiene, body size, content type) is `invalid_request`.
+     */
+    oauthErrors?: boolean
+  }
+}
 
 /** Seconds a client is asked to wait before retrying while the database is unavailable. */
 const OUTAGE_RETRY_AFTER_SECONDS = 5
@@ -18,6 +28,13 @@ export function fieldErrors (validation: AjvLikeError[]): FieldError[] {
     if (e.keyword === 'additionalProperties' && typeof e.params?.additionalProperty === 'string') path.push(e.params.additionalProperty)
     return { field: path.join('.') || 'body', message: e.message ?? 'is invalid' }
   })
+}
+
+function sendOAuth (reply: FastifyReply, error: OAuthError): FastifyReply {
+  for (const [name, value] of Object.entries(error.headers)) reply.header(name, value)
+  // Every answer of the token endpoint is kept out of caches (RFC 6749 §5.1), errors too.
+  return reply.code(error.statusCode).headers(NO_STORE_HEADERS)
+    .send({ error: error.error, error_description: error.description, ...error.extra })
 }
 
 function send (reply: FastifyReply, error: AppError): FastifyReply {
@@ -46,14 +63,13 @@ function fromFastify (error: FastifyError): AppError | undefined {
 
 export function registerErrorHandling (app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
-    if (error instanceof AppError) return send(reply, error)
-    if (error instanceof OAuthError) {
-      for (const [name, value] of Object.entries(error.headers)) reply.header(name, value)
-      return reply.code(error.statusCode).header('cache-control', 'no-store')
-        .send({ error: error.error, error_description: error.description, ...error.extra })
+    if (error instanceof OAuthError) return sendOAuth(reply, error)
+    const appError = error instanceof AppError ? error : fromFastify(error as FastifyError)
+    if (appError) {
+      // One place for the token endpoint's shape of refused input, whichever hook refused it.
+      const oauth = request.routeOptions.config.oauthErrors === true ? asOAuthInvalidRequest(appError) : undefined
+      return oauth ? sendOAuth(reply, oauth) : send(reply, appError)
     }
-    const mapped = fromFastify(error as FastifyError)
-    if (mapped) return send(reply, mapped)
     // Classified here, once, rather than in each route: whichever query hit the outage.
     if (isDatabaseUnavailable(error)) {
       request.log.warn({ error: describeError(error) }, 'database unavailable')

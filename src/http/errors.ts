@@ -6,6 +6,13 @@
 export interface FieldError { field: string, message: string }
 
 /**
+ * The headers of every answer that carries a token (RFC 6749 §5.1): no cache, shared or
+ * private, keeps it. Token successes set them (`noStore` in the auth routes); errors that
+ * carry one (`mfa_required` with its `mfa_token`, the OAuth errors) carry them as headers.
+ */
+export const NO_STORE_HEADERS: Readonly<Record<string, string>> = { 'cache-control': 'no-store', pragma: 'no-cache' }
+
+/**
  * Every `code` the service answers with: a stable lower_snake_case contract, documented in
  * OpenAPI as the enum of `ErrorResponse.code`. A new code is added here and nowhere else.
  */
@@ -103,7 +110,7 @@ export const Errors = {
   validation: (errors: FieldError[]) =>
     new AppError(422, 'validation_error', 'Request validation failed', { errors }),
   // Two-step verification and passkeys
-  mfaRequired: (mfaToken: string) => new AppError(403, 'mfa_required', 'Two-step verification required', { extra: { mfa_token: mfaToken } }),
+  mfaRequired: (mfaToken: string) => new AppError(403, 'mfa_required', 'Two-step verification required', { extra: { mfa_token: mfaToken }, headers: { ...NO_STORE_HEADERS } }),
   mfaAlreadyEnabled: () => new AppError(409, 'mfa_already_enabled', 'Two-step verification is already enabled'),
   mfaNotEnabled: () => new AppError(409, 'mfa_not_enabled', 'Two-step verification is not enabled'),
   /** A wrong code while managing the factor (400), or at the second step of a sign-in (401). */
@@ -154,5 +161,26 @@ export class OAuthError extends Error {
   constructor (readonly error: 'invalid_request' | 'invalid_grant' | 'unsupported_grant_type' | 'invalid_client' | 'mfa_required', readonly description: string, readonly statusCode = 400, readonly headers: Record<string, string> = {}, readonly extra: Record<string, string> = {}) {
     super(description)
     this.name = 'OAuthError'
+  }
+}
+
+/**
+ * The contract's answer to input refused before a handler runs (schema, NUL or lone surrogate,
+ * unparsable, over 64 KiB, wrong content type), as RFC 6749 §5.2 words it: `invalid_request`,
+ * keeping 413 and 415, which say more than a 400 would. Undefined for everything else: a rate
+ * limit (429) or an outage (503) keeps the contract's shape, as API.md fixes it for every route.
+ */
+export function asOAuthInvalidRequest (error: AppError): OAuthError | undefined {
+  switch (error.code) {
+    case 'validation_error':
+      return new OAuthError('invalid_request', 'Malformed token request')
+    case 'invalid_json':
+    case 'bad_request':
+      return new OAuthError('invalid_request', error.message)
+    case 'payload_too_large':
+    case 'unsupported_media_type':
+      return new OAuthError('invalid_request', error.message, error.statusCode)
+    default:
+      return undefined
   }
 }

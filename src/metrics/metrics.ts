@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { bearerToken } from '../http/bearer.js'
 import { Errors } from '../http/errors.js'
 import { errorResponses } from '../http/openapi-conventions.js'
 import { constantTimeEqual, sha256 } from '../lib/crypto.js'
@@ -185,13 +186,13 @@ export function observeHttpMetrics (app: FastifyInstance): void {
 }
 
 export interface MetricsRoutesOptions {
-  /** METRICS_TOKEN: when set, the scraper must send `Authorization: Bearer <token>`. */
+  /** METRICS_TOKEN: when set, the scraper must send `Authorization: Bearer <token>` (any case of the scheme). */
   token?: string | undefined
 }
 
 /** GET /metrics: the Prometheus text of every metric above. */
 export const metricsRoutes: FastifyPluginAsync<MetricsRoutesOptions> = async (app, options) => {
-  const expected = options.token === undefined ? undefined : `Bearer ${options.token}`
+  const expected = options.token
   app.get('/metrics', {
     logLevel: 'warn',
     schema: {
@@ -211,8 +212,9 @@ export const metricsRoutes: FastifyPluginAsync<MetricsRoutesOptions> = async (ap
     if (expected !== undefined) {
       const given = request.headers.authorization
       if (given === undefined) throw Errors.notAuthenticated()
-      // Hashed first, so that not even the token's length shows in the timing.
-      if (!constantTimeEqual(sha256(given), sha256(expected))) throw Errors.invalidToken()
+      // The scheme read as the API reads it (case-insensitive, RFC 7235); the token hashed
+      // first, so that not even its length shows in the timing.
+      if (!constantTimeEqual(sha256(bearerToken(given)), sha256(expected))) throw Errors.invalidToken()
     }
     reply.header('content-type', metricsRegistry.contentType)
     reply.header('cache-control', 'no-store')

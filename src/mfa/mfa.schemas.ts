@@ -7,8 +7,10 @@ export const Code = Type.String({ minLength: 1, maxLength: 64, description: 'A 6
 export const PasswordBody = Type.Object({ password: Password })
 export const ConfirmTotpBody = Type.Object({ code: Code })
 export const DisableTotpBody = Type.Object({ password: Password, code: Code })
+/** The `mfa_token` of a 403 `mfa_required`, presented with a code at /mfa/verify. */
+export const MfaToken = Type.String({ minLength: 1, maxLength: 256 })
 export const VerifyBody = Type.Object({
-  mfa_token: Type.String({ minLength: 1, maxLength: 256 }),
+  mfa_token: MfaToken,
   code: Code
 })
 

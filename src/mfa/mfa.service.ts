@@ -125,6 +125,17 @@ export function createMfaService (deps: MfaServiceDeps) {
 
   const service = {
     /**
+     * The otpauth URI of the pending (not yet confirmed) set-up, to show its QR code again; or
+     * undefined when nothing is pending. Reads only: no limit is counted, nothing is audited.
+     */
+    async pendingTotpUri (userId: string): Promise<string | undefined> {
+      const pending = await findTotp(db, userId)
+      if (!pending || pending.confirmed_at) return undefined
+      const user = await userRow(userId)
+      return otpauthUri(totpSecretOf(user, pending.secret), config.mfa.issuer, user.email)
+    },
+
+    /**
      * Starts (or restarts) the TOTP set-up: a new secret, pending until `confirmTotp`. The
      * secret is returned here only, and stored encrypted when DATA_ENCRYPTION_KEY is set.
      */

@@ -1,7 +1,8 @@
 import { Type } from '@sinclair/typebox'
+import { humanName } from '../users/users.schemas.js'
 
-/** Letters, digits, punctuation and spaces: no control characters (C0, C1). */
-export const PasskeyName = Type.String({ minLength: 1, maxLength: 64, pattern: '^[^\\u0000-\\u001f\\u007f-\\u009f]+$' })
+/** One line, no control characters: the rule of every name a human gives (users.schemas.ts). */
+export const PasskeyName = humanName({ minLength: 1, maxLength: 64 })
 
 const Base64Url = Type.String({ maxLength: 16_384, pattern: '^[A-Za-z0-9_-]*={0,2}$' })
 

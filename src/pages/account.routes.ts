@@ -6,8 +6,10 @@ import { REFRESH_COOKIE } from '../sessions/authenticate.js'
 import { type RequestAuth } from '../sessions/authenticate.js'
 import { FORM_CSRF_FIELD } from '../http/csrf.js'
 import { AppError } from '../http/errors.js'
+import { Code } from '../mfa/mfa.schemas.js'
+import { PasskeyName } from '../mfa/passkeys.schemas.js'
 import { RESEND_VERIFICATION_MESSAGE } from '../recovery/recovery.routes.js'
-import { Password, Username } from '../users/users.schemas.js'
+import { DisplayName, Password, Username } from '../users/users.schemas.js'
 import { formErrorOf } from './form-errors.js'
 import { clientOf, csrfTokenFor, validationErrorOf } from './page-kit.js'
 import type { PagesOptions } from './pages-options.js'
@@ -21,17 +23,20 @@ export interface AccountPagesOptions extends PagesOptions {
   notices: Record<string, string>
 }
 
+// Every field with an API counterpart takes the API's own schema (PATCH /me, /change-password,
+// /mfa/…, PATCH /passkeys/{id}), so a form can neither store what the API refuses nor word a
+// rule otherwise.
 const CsrfOnly = Type.Object({ [FORM_CSRF_FIELD]: Type.String({ maxLength: 256 }) })
-// The name field may be left empty (no name); the API's own length limit applies.
-const ProfileForm = Type.Object({ name: Type.String({ maxLength: 100 }), username: Username, [FORM_CSRF_FIELD]: Type.String({ maxLength: 256 }) })
+// The name field may be left empty (no name): DisplayName takes the empty string.
+const ProfileForm = Type.Object({ name: DisplayName, username: Username, [FORM_CSRF_FIELD]: Type.String({ maxLength: 256 }) })
 const PasswordForm = Type.Object({ old_password: Password, new_password: Password, [FORM_CSRF_FIELD]: Type.String({ maxLength: 256 }) })
 const SessionParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
 const ReauthForm = Type.Object({ password: Password, [FORM_CSRF_FIELD]: Type.String({ maxLength: 256 }) })
-const ConfirmForm = Type.Object({ code: Type.String({ minLength: 1, maxLength: 64 }), otpauth_uri: Type.String({ maxLength: 1024 }), [FORM_CSRF_FIELD]: Type.String({ maxLength: 256 }) })
-const DisableForm = Type.Object({ password: Password, code: Type.String({ minLength: 1, maxLength: 64 }), [FORM_CSRF_FIELD]: Type.String({ maxLength: 256 }) })
+const ConfirmForm = Type.Object({ code: Code, [FORM_CSRF_FIELD]: Type.String({ maxLength: 256 }) })
+const DisableForm = Type.Object({ password: Password, code: Code, [FORM_CSRF_FIELD]: Type.String({ maxLength: 256 }) })
 const CodesForm = Type.Object({ codes: Type.Union([Type.String({ maxLength: 32 }), Type.Array(Type.String({ maxLength: 32 }), { maxItems: 20 })]), [FORM_CSRF_FIELD]: Type.String({ maxLength: 256 }) })
 const PasskeyParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
-const RenameForm = Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }), [FORM_CSRF_FIELD]: Type.String({ maxLength: 256 }) })
+const RenameForm = Type.Object({ name: PasskeyName, [FORM_CSRF_FIELD]: Type.String({ maxLength: 256 }) })
 const NoticeQuery = Type.Object({ notice: Type.Optional(Type.String({ maxLength: 64 })), renewed: Type.Optional(Type.String({ maxLength: 8 })) })
 
 const ACCOUNT_NOTICES: Record<string, string> = {
@@ -46,7 +51,7 @@ const ACCOUNT_NOTICES: Record<string, string> = {
 
 /** The state of the two-step verification section for one rendering. */
 interface MfaView {
-  setup?: { qrSvg: string, secretGrouped: string, otpauthUri: string }
+  setup?: { qrSvg: string, secretGrouped: string }
   recoveryCodes?: string[]
   recoveryNotice?: string
   forms?: Partial<Record<'setup' | 'confirm' | 'regenerate' | 'disable', FormState>>
@@ -111,7 +116,7 @@ export const accountPages: FastifyPluginAsyncTypebox<AccountPagesOptions> = asyn
   /** The set-up step: the QR code and the key as text, from the otpauth URI. */
   async function setupView (otpauthUri: string): Promise<MfaView['setup']> {
     const secret = new URL(otpauthUri).searchParams.get('secret') ?? ''
-    return { qrSvg: await qrCodeSvg(otpauthUri), secretGrouped: groupSecret(secret), otpauthUri }
+    return { qrSvg: await qrCodeSvg(otpauthUri), secretGrouped: groupSecret(secret) }
   }
 
   app.get('/account', { config: page, schema: { hide: true, querystring: NoticeQuery } }, async (request, reply) => {
@@ -233,9 +238,9 @@ export const accountPages: FastifyPluginAsyncTypebox<AccountPagesOptions> = asyn
         return await renderAccount(request, reply, fresh, {}, 200, undefined, { recoveryCodes, recoveryNotice: 'Two-step verification is on.' })
       } catch (error) {
         const { status, state } = formErrorOf(error, reply, { invalid_code: 'code' })
-        // The page's own URI is only shown again (the service checks the code against the
-        // secret it keeps); anything that is not an otpauth URI is not shown at all.
-        const uri = typeof request.body.otpauth_uri === 'string' && request.body.otpauth_uri.startsWith('otpauth://totp/') ? request.body.otpauth_uri : undefined
+        // The QR code and key shown again are those of the set-up the server keeps pending,
+        // never anything the form sent; with nothing pending, the set-up starts over.
+        const uri = await twoStep.pendingTotpUri(who.user.id)
         return renderAccount(request, reply, who, {}, status, undefined, uri ? { setup: await setupView(uri), forms: { confirm: state } } : { forms: { setup: state } })
       }
     })

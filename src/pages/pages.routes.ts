@@ -5,7 +5,9 @@ import { setAuthCookies } from '../auth/cookies.js'
 import { FORM_CSRF_FIELD } from '../http/csrf.js'
 import { AppError, Errors } from '../http/errors.js'
 import { limitForgotPassword } from '../rate-limits/rate-limit.js'
+import { Code, MfaToken } from '../mfa/mfa.schemas.js'
 import { FORGOT_PASSWORD_MESSAGE } from '../recovery/recovery.routes.js'
+import { OneTimeToken } from '../recovery/recovery.schemas.js'
 import { DisplayName, Email, Password, Username } from '../users/users.schemas.js'
 import { normalizeEmail } from '../lib/email.js'
 import { accountPages } from './account.routes.js'
@@ -18,15 +20,16 @@ import { safeReturnTo } from './return-to.js'
 
 const CsrfField = Type.String({ maxLength: 256 })
 const ReturnToField = Type.Optional(Type.String({ maxLength: 4096 }))
-const TokenField = Type.String({ minLength: 1, maxLength: 256 })
 
+// Every field with an API counterpart takes the API's own schema (/signin, /mfa/verify,
+// /signup, /forgot-password, /reset-password, /verify-email): the pages check input exactly
+// as the API does, and show the API's messages.
 const SigninForm = Type.Object({ email: Email, password: Password, [FORM_CSRF_FIELD]: CsrfField, return_to: ReturnToField })
-// The API's own bound for codes (TOTP or recovery code) and for the mfa_token.
-const SecondStepForm = Type.Object({ mfa_token: Type.String({ minLength: 1, maxLength: 256 }), code: Type.String({ minLength: 1, maxLength: 64 }), [FORM_CSRF_FIELD]: CsrfField, return_to: ReturnToField })
+const SecondStepForm = Type.Object({ mfa_token: MfaToken, code: Code, [FORM_CSRF_FIELD]: CsrfField, return_to: ReturnToField })
 const SignupForm = Type.Object({ email: Email, username: Username, password: Password, name: Type.Optional(DisplayName), [FORM_CSRF_FIELD]: CsrfField, return_to: ReturnToField })
 const ForgotForm = Type.Object({ email: Email, [FORM_CSRF_FIELD]: CsrfField })
-const ResetForm = Type.Object({ token: TokenField, new_password: Password, [FORM_CSRF_FIELD]: CsrfField })
-const VerifyForm = Type.Object({ token: TokenField, [FORM_CSRF_FIELD]: CsrfField })
+const ResetForm = Type.Object({ token: OneTimeToken, new_password: Password, [FORM_CSRF_FIELD]: CsrfField })
+const VerifyForm = Type.Object({ token: OneTimeToken, [FORM_CSRF_FIELD]: CsrfField })
 const ReturnToQuery = Type.Object({ return_to: ReturnToField, notice: Type.Optional(Type.String({ maxLength: 64 })) })
 const TokenQuery = Type.Object({ token: Type.Optional(Type.String({ maxLength: 512 })) })
 

@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { SessionLiveness } from './session-liveness.js'
 import type { TokenSigner } from '../tokens/jwt.js'
 import type { UserDto } from '../users/users.schemas.js'
+import { bearerToken } from '../http/bearer.js'
 import { Errors } from '../http/errors.js'
 
 export interface RequestAuth {
@@ -24,8 +25,7 @@ export const REFRESH_COOKIE = 'refresh_token'
 export function readAccessToken (request: FastifyRequest): { token: string, viaCookie: boolean } | undefined {
   const header = request.headers.authorization
   if (header !== undefined) {
-    const match = /^Bearer\s+(\S*)\s*$/i.exec(header)
-    return { token: match?.[1] ?? '', viaCookie: false }
+    return { token: bearerToken(header), viaCookie: false }
   }
   const cookie = request.cookies[ACCESS_COOKIE]
   return cookie ? { token: cookie, viaCookie: true } : undefined

@@ -11,7 +11,17 @@ export const Username = Type.String({ pattern: USERNAME_PATTERN, minLength: 3, m
  */
 const CONTROL_RANGES = '\\u0000-\\u001F\\u007F-\\u009F\\u2028\\u2029'
 export const NAME_CONTROL_CHARACTERS = new RegExp(`[${CONTROL_RANGES}]`, 'u')
-export const DisplayName = Type.String({ maxLength: 100, pattern: `^[^${CONTROL_RANGES}]*$`, description: 'One line: no control characters' })
+
+/**
+ * A name a human gives (their display name, a passkey's name): one line of text, no control
+ * character. The one definition of that rule: every schema of such a name, in the API, the
+ * hosted pages' forms and the import, is made here, so that no entry point words it otherwise.
+ */
+export function humanName (bounds: { maxLength: number, minLength?: number }) {
+  return Type.String({ ...(bounds.minLength ? { minLength: bounds.minLength } : {}), maxLength: bounds.maxLength, pattern: `^[^${CONTROL_RANGES}]*$`, description: 'One line: no control characters' })
+}
+
+export const DisplayName = humanName({ maxLength: 100 })
 /** Length is checked by the password policy (after NFKC), so this only bounds the payload. */
 export const Password = Type.String({ minLength: 1, maxLength: 1024 })
 

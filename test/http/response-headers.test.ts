@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { buildTestApp } from '../helpers/build-test-app.js'
-import { bearer, signUp } from '../helpers/factories.js'
+import { bearer, PASSWORD, signUp } from '../helpers/factories.js'
+import { enableTotp } from '../helpers/mfa.js'
 
 const env = { PUBLIC_URL: 'https://auth.example.com' }
 
@@ -47,6 +48,25 @@ test('API JSON answers carry the API set of security headers and none of the doc
   assert.equal(answers.refresh.headers['cache-control'], 'no-store')
   assert.equal(answers.refresh.headers.pragma, 'no-cache')
   assert.equal(answers.unauthenticated.headers['www-authenticate'], 'Bearer')
+})
+
+/** @see red-team findings, round 3, informational: the 403 mfa_required carried its mfa_token without no-store. */
+test('the 403 mfa_required of /signin, /login and /token carries its mfa_token with no-store, like every token answer', async (t) => {
+  const app = await buildTestApp(t, env)
+  const user = await signUp(app)
+  await enableTotp(app, user.accessToken, PASSWORD, new Date())
+  const form = { 'content-type': 'application/x-www-form-urlencoded' }
+  const answers = {
+    signin: await app.inject({ method: 'POST', url: '/api/v1/auth/signin', payload: { email: user.email, password: PASSWORD } }),
+    login: await app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: form, payload: new URLSearchParams({ username: user.email, password: PASSWORD }).toString() }),
+    token: await app.inject({ method: 'POST', url: '/api/v1/auth/token', headers: form, payload: new URLSearchParams({ grant_type: 'password', username: user.email, password: PASSWORD }).toString() })
+  }
+  for (const [what, answer] of Object.entries(answers)) {
+    assert.equal(answer.statusCode, 403, what)
+    assert.equal(typeof answer.json().mfa_token, 'string', what)
+    assert.equal(answer.headers['cache-control'], 'no-store', what)
+    assert.equal(answer.headers.pragma, 'no-cache', what)
+  }
 })
 
 test('HTML (the docs) also carries the document-only headers, and keeps its own CSP', async (t) => {

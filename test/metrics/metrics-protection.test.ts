@@ -42,6 +42,20 @@ test('with METRICS_TOKEN, /metrics needs that bearer token', async (t) => {
   assert.equal((await open.inject({ method: 'GET', url: '/metrics' })).statusCode, 200)
 })
 
+/** @see red-team findings, round 3, informational: `bearer <token>` was 401. */
+test('the METRICS_TOKEN bearer scheme is case-insensitive (RFC 7235), the token is not', async (t) => {
+  const app = await buildTestApp(t, { METRICS_TOKEN: TOKEN })
+  for (const scheme of ['bearer', 'BEARER', 'bEaReR']) {
+    const response = await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `${scheme} ${TOKEN}` } })
+    assert.equal(response.statusCode, 200, scheme)
+  }
+  for (const wrong of [`bearer ${TOKEN.toUpperCase()}`, `bearer ${TOKEN} extra`, `Bearer${TOKEN}`, `Basic ${TOKEN}`]) {
+    const response = await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: wrong } })
+    assert.equal(response.statusCode, 401, wrong)
+    assert.equal(response.json().code, 'invalid_token')
+  }
+})
+
 test('METRICS_TOKEN shorter than 16 bytes is refused at start-up', async (t) => {
   await assert.rejects(buildTestApp(t, { METRICS_TOKEN: 'short' }), /METRICS_TOKEN: must be at least 16 bytes long/)
 })

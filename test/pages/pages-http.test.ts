@@ -4,6 +4,8 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { buildTestApp, buildTestAppWithDatabase } from '../helpers/build-test-app.js'
 import { bearer, cookiesOf, PASSWORD, signUp, uniqueEmail, uniqueUsername } from '../helpers/factories.js'
 import { openDirectDb } from '../helpers/direct-db.js'
+import { wrongTotpCode } from '../helpers/totp.js'
+import { SoftwareAuthenticator } from '../helpers/webauthn.js'
 
 const PAGES = ['/signin', '/signup', '/forgot-password', '/reset-password?token=abc', '/verify-email?token=abc']
 
@@ -272,4 +274,92 @@ test('an expired access cookie on /account is renewed once from the refresh cook
   // Renewed once and still refused: no loop, sign-in.
   const loop = await app.inject({ method: 'GET', url: '/account?renewed=1', headers: { accept: 'text/html', cookie: 'access_token=expired.or.forged' } })
   assert.equal(loop.headers.location, '/signin?return_to=%2Faccount&notice=session_expired')
+})
+
+/** Text as the pages' templates write it (Eta's autoEscape). */
+function escapeHtml (text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;')
+}
+
+/** Names the API refuses (422): line breaks, TAB, ESC, DEL, C1, U+2028/9, over 100 characters. */
+const REFUSED_NAMES = ['Eve\r\nBcc: victim@example.net', 'cr\ronly', 'tab\there', 'esc \u001b[2J', 'del \u007f', 'C1 \u0085 next line', 'line \u2028 separator', 'paragraph \u2029 separator', 'x'.repeat(101)]
+
+/** @see red-team findings, round 3, F4: the profile form stored names with CR/LF, C1 and U+2028. */
+test('the profile and sign-up forms take exactly the names the API takes, and say why in the API\'s words', async (t) => {
+  const app = await buildTestApp(t)
+  const user = await signUp(app, { name: 'Eve' })
+  const who = await signedInBrowser(app, user.email)
+  const signupForm = await openForm(app, '/signup')
+  for (const name of REFUSED_NAMES) {
+    const what = JSON.stringify(name)
+    const api = await app.inject({ method: 'PATCH', url: '/api/v1/auth/me', headers: bearer(user.accessToken), payload: { name } })
+    assert.equal(api.statusCode, 422, what)
+    const message = api.json().errors[0].message as string
+    const page = await post(app, '/account/profile', who, { name, username: user.username })
+    assert.equal(page.statusCode, 422, what)
+    assert.ok(page.body.includes(`<p class="field__error" id="f-name-error">${escapeHtml(message)}</p>`), what)
+    const apiSignup = await app.inject({ method: 'POST', url: '/api/v1/auth/signup', payload: { email: uniqueEmail(), username: uniqueUsername(), password: PASSWORD, name } })
+    assert.equal(apiSignup.statusCode, 422, what)
+    const pageSignup = await post(app, '/signup', signupForm, { email: uniqueEmail(), username: uniqueUsername(), password: PASSWORD, name })
+    assert.equal(pageSignup.statusCode, 422, what)
+    assert.ok(pageSignup.body.includes(`<p class="field__error" id="f-name-error">${escapeHtml(apiSignup.json().errors[0].message as string)}</p>`), what)
+  }
+  const nameNow = async () => (await app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: bearer(user.accessToken) })).json().name
+  assert.equal(await nameNow(), 'Eve')
+  // What the API takes, the page takes: any one line of text; an empty field is no name.
+  const saved = await post(app, '/account/profile', who, { name: 'Zoë Ó Briain — 日本語 😀', username: user.username })
+  assert.equal(saved.statusCode, 303)
+  assert.equal(await nameNow(), 'Zoë Ó Briain — 日本語 😀')
+  assert.equal((await post(app, '/account/profile', who, { name: '', username: user.username })).statusCode, 303)
+  assert.equal(await nameNow(), null)
+})
+
+/** @see red-team findings, round 3, F5: the page rename skipped the API's rules for passkey names. */
+test('the passkey rename form takes exactly the names PATCH /passkeys/{id} takes', async (t) => {
+  const app = await buildTestApp(t)
+  const user = await signUp(app)
+  const who = await signedInBrowser(app, user.email)
+  const authenticator = new SoftwareAuthenticator({ origin: 'http://localhost:8000' })
+  const options = await app.inject({ method: 'POST', url: '/api/v1/auth/passkeys/register/options', headers: bearer(user.accessToken) })
+  const created = await app.inject({ method: 'POST', url: '/api/v1/auth/passkeys/register', headers: bearer(user.accessToken), payload: { response: authenticator.createCredential(options.json()), name: 'Laptop' } })
+  assert.equal(created.statusCode, 201, created.body)
+  const id = created.json().id as string
+  const names = async () => (await app.inject({ method: 'GET', url: '/api/v1/auth/passkeys', headers: bearer(user.accessToken) })).json().map((key: { name: string }) => key.name)
+  for (const name of [...REFUSED_NAMES, 'y'.repeat(65), '']) {
+    const what = JSON.stringify(name)
+    const api = await app.inject({ method: 'PATCH', url: `/api/v1/auth/passkeys/${id}`, headers: bearer(user.accessToken), payload: { name } })
+    assert.equal(api.statusCode, 422, what)
+    const page = await post(app, `/account/passkeys/${id}/rename`, who, { name })
+    assert.equal(page.statusCode, 422, what)
+    assert.ok(page.body.includes(`<p class="alert" role="alert">${escapeHtml(api.json().errors[0].message as string)}</p>`), what)
+  }
+  assert.deepEqual(await names(), ['Laptop'])
+  const renamed = await post(app, `/account/passkeys/${id}/rename`, who, { name: 'Work laptop — 2' })
+  assert.equal(renamed.statusCode, 303)
+  assert.deepEqual(await names(), ['Work laptop — 2'])
+})
+
+/** @see red-team findings, round 3, informational: the page re-rendered whatever otpauth_uri was posted. */
+test('a wrong code at /account/mfa/confirm shows the pending set-up again, never a posted otpauth URI', async (t) => {
+  const app = await buildTestApp(t)
+  const user = await signUp(app)
+  const who = await signedInBrowser(app, user.email)
+  const keyOf = (body: string) => /id="totp-secret">([^<]+)</.exec(body)?.[1]
+  // Nothing pending yet: the set-up starts over, whatever the form sends.
+  const forged = 'otpauth://totp/Forged:eve?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Forged'
+  const early = await post(app, '/account/mfa/confirm', who, { code: '123456', otpauth_uri: forged })
+  assert.equal(early.statusCode, 400)
+  assert.equal(keyOf(early.body), undefined)
+  assert.match(early.body, /action="\/account\/mfa\/setup"/)
+
+  const setup = await post(app, '/account/mfa/setup', who, { password: PASSWORD })
+  assert.equal(setup.statusCode, 200, setup.body)
+  const key = keyOf(setup.body)
+  assert.ok(key)
+  assert.ok(!setup.body.includes('name="otpauth_uri"'), 'the page posts no URI of its own')
+  const wrong = await post(app, '/account/mfa/confirm', who, { code: wrongTotpCode(key.replace(/ /g, ''), new Date()), otpauth_uri: forged })
+  assert.equal(wrong.statusCode, 400)
+  assert.match(wrong.body, /id="f-confirm-code-error">Invalid verification code</)
+  assert.equal(keyOf(wrong.body), key, 'the pending key, as the set-up showed it')
+  assert.ok(!wrong.body.includes('Forged') && !wrong.body.includes('JBSW Y3DP'))
 })

@@ -87,6 +87,30 @@ test('registration: options for a discoverable credential from PUBLIC_URL, exist
   for (const type of ['passkey.added', 'passkey.renamed', 'passkey.removed']) assert.ok(types.includes(type), type)
 })
 
+/** @see red-team findings, round 3, F5: U+2028 and U+2029 were allowed in passkey names, which DisplayName refuses. */
+test('passkey names follow the rule of every name a human gives: control characters, U+2028/9 and over 64 characters are 422', async (t) => {
+  const { app, user } = await setup(t)
+  const authenticator = new SoftwareAuthenticator({ origin: ORIGIN })
+  for (const name of ['\u2028ls', 'ps\u2029', 'line1\r\nline2', 'esc \u001b[31m', 'C1 \u0085', 'z'.repeat(65)]) {
+    const what = JSON.stringify(name)
+    const options = await registrationOptions(app, user.accessToken)
+    const refused = await app.inject({ method: 'POST', url: '/api/v1/auth/passkeys/register', headers: bearer(user.accessToken), payload: { response: authenticator.createCredential(options), name } })
+    assert.equal(refused.statusCode, 422, what)
+    assert.equal(refused.json().errors[0].field, 'name', what)
+    // The same refusal, in the same words, as for a user's name.
+    const displayName = await app.inject({ method: 'PATCH', url: '/api/v1/auth/me', headers: bearer(user.accessToken), payload: { name } })
+    if (name.length <= 64) assert.equal(refused.json().errors[0].message, displayName.json().errors[0].message, what)
+  }
+  const passkey = await register(app, user.accessToken, authenticator, 'Laptop')
+  for (const name of ['\u2028', 'a\u2029b']) {
+    const renamed = await app.inject({ method: 'PATCH', url: `/api/v1/auth/passkeys/${passkey.id}`, headers: bearer(user.accessToken), payload: { name } })
+    assert.equal(renamed.statusCode, 422, JSON.stringify(name))
+  }
+  const renamed = await app.inject({ method: 'PATCH', url: `/api/v1/auth/passkeys/${passkey.id}`, headers: bearer(user.accessToken), payload: { name: 'Clé — travail' } })
+  assert.equal(renamed.statusCode, 200)
+  assert.equal(renamed.json().name, 'Clé — travail')
+})
+
 test('registration refuses a foreign origin, a challenge never issued, a replayed response and another user\'s challenge: 400 invalid_passkey', async (t) => {
   const { app, user } = await setup(t)
   const authenticator = new SoftwareAuthenticator({ origin: ORIGIN })

@@ -44,6 +44,36 @@ test('/token and /login bound every form field like the JSON schemas: nothing ov
   assert.equal((await db.selectFrom('audit_events').selectAll().execute()).length, 1)
 })
 
+/** @see red-team findings, round 3, F6: NUL at /token answered the JSON 422 shape, not RFC 6749's. */
+test('/token answers RFC 6749 invalid_request for input refused before its handler: NUL, lone surrogate, unparsable, oversized, wrong type', async (t) => {
+  const { app } = await buildTestAppWithDatabase(t)
+  const JSON_BODY = { 'content-type': 'application/json' }
+  const cases = [
+    { what: 'NUL in a value', headers: FORM, payload: 'grant_type=password&username=a%40b.co&password=%00', status: 400 },
+    { what: 'NUL in a key and a value', headers: FORM, payload: '%00=%00', status: 400 },
+    { what: 'NUL in grant_type', headers: FORM, payload: 'grant_type=refresh%00_token&refresh_token=abc', status: 400 },
+    { what: 'a lone surrogate', headers: JSON_BODY, payload: '{"grant_type":"password","username":"a@b.co","password":"\\ud800"}', status: 400 },
+    { what: 'a body that does not parse', headers: JSON_BODY, payload: '{"grant_type":', status: 400 },
+    { what: 'a body over 64 KiB', headers: FORM, payload: `grant_type=password&username=a%40b.co&password=${'p'.repeat(70 * 1024)}`, status: 413 },
+    { what: 'a body of another type', headers: { 'content-type': 'text/plain' }, payload: 'grant_type=password', status: 415 }
+  ]
+  for (const { what, headers, payload, status } of cases) {
+    const answer = await app.inject({ method: 'POST', url: `${AUTH}/token`, headers, payload })
+    assert.equal(answer.statusCode, status, `${what}: ${answer.body}`)
+    const body = answer.json()
+    assert.deepEqual(Object.keys(body).sort(), ['error', 'error_description'], what)
+    assert.equal(body.error, 'invalid_request', what)
+    assert.equal(answer.headers['cache-control'], 'no-store', what)
+  }
+  // The JSON API keeps the contract's shape for the same input.
+  const signin = await app.inject({ method: 'POST', url: `${AUTH}/signin`, payload: { email: 'a@b.co', password: '\u0000' } })
+  assert.equal(signin.statusCode, 422)
+  assert.equal(signin.json().code, 'validation_error')
+  const login = await app.inject({ method: 'POST', url: `${AUTH}/login`, headers: FORM, payload: 'username=a%40b.co&password=%00' })
+  assert.equal(login.statusCode, 422)
+  assert.equal(login.json().code, 'validation_error')
+})
+
 /** @see issue 15, item 17: a password holding \ud800 also verified with \udfff or \ufffd. */
 test('lone UTF-16 surrogates are 422 in JSON bodies, values and keys alike', async (t) => {
   const { app, admin } = await buildAdminApp(t)
