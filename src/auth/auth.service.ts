@@ -101,7 +101,19 @@ export type AuthService = ReturnType<typeof createAuthService>
 
 export function createAuthService (deps: AuthServiceDeps) {
   const { db, config, clock, hasher, signer, liveness, sessions, rateLimits } = deps
-  const rotateRefreshToken = prepareRefreshRotation(deps.statements)
+  const rotateRefreshToken = prepareRefreshRotation(deps.statements, db)
+
+  /**
+   * A refresh token that rotated nothing: reused when it is one the session rotated out (any
+   * of the family, not only the last), else just invalid. A token never issued for this
+   * session (a guess by someone who knows its id, the `sid` of every access token) revokes
+   * nothing.
+   */
+  async function whyNotRotated (sessionId: string, tokenHash: string): Promise<{ kind: 'reused', userId: string } | { kind: 'invalid' }> {
+    const session = await findSession(db, sessionId)
+    if (session && session.revoked_at === null && await wasRotatedOut(db, session.id, tokenHash)) return { kind: 'reused', userId: session.user_id }
+    return { kind: 'invalid' }
+  }
   /** Pass `trx` whenever the event records a write: it then commits with it (see AuditLog). */
   const audit = async (type: AuditEventType, userId: string | null, client: ClientInfo | undefined, details?: Record<string, unknown>, trx?: Db): Promise<void> => {
     await deps.audit?.record(type, { userId, actorId: userId, ip: client?.ip ?? null, userAgent: client?.userAgent ?? null, ...(details ? { details } : {}) }, trx)
@@ -324,35 +336,25 @@ export function createAuthService (deps: AuthServiceDeps) {
       const now = clock.now()
       const presentedHash = sha256(parsed.secret)
       const newSecret = randomToken(32)
-      // Rotation and, when it fails, the reuse check run in one transaction (see the rule in
-      // rotateRefreshToken): of two parallel refreshes with one token, exactly one wins and
-      // the other presents a token that is now rotated out, which revokes the session before
-      // it answers. A thief racing the owner looks exactly like that, so the race is not forgiven.
-      const outcome = await db.transaction().execute(async (trx) => {
-        const rotated = await rotateRefreshToken(trx, {
-          id: parsed.sessionId,
-          oldHash: presentedHash,
-          newHash: sha256(newSecret),
-          now: now.toISOString(),
-          expiresAt: addSeconds(now, config.tokens.refreshTtlSeconds).toISOString(),
-          // Past its absolute lifetime a session cannot be refreshed, however active it is.
-          createdAfter: addSeconds(now, -config.tokens.sessionMaxAgeSeconds).toISOString(),
-          // A refresh token works only for the client it was issued to (RFC 6749 §6); one that
-          // names another client rotates nothing, and reads as an invalid token.
-          ...(client?.clientId !== undefined ? { clientId: client.clientId, defaultClientId: config.tokens.defaultClientId } : {})
-        })
-        if (rotated) return { kind: 'rotated' as const, clientId: rotated.client_id, amr: rotated.amr }
-        // Any token of the family counts, not only the last one rotated out; a token never
-        // issued for this session (a guess by someone who knows its id, which is the `sid` of
-        // every access token) is just invalid and revokes nothing.
-        // Decided here, in the transaction that saw the rotation fail; revoked right after it
-        // commits, through the sessions module.
-        const session = await findSession(trx, parsed.sessionId)
-        if (session && session.revoked_at === null && await wasRotatedOut(trx, session.id, presentedHash)) {
-          return { kind: 'reused' as const, userId: session.user_id }
-        }
-        return { kind: 'invalid' as const }
+      // The rotation is atomic (see prepareRefreshRotation): of two parallel refreshes with one
+      // token exactly one wins, and the other then finds its token rotated out, which revokes
+      // the session before it answers. A thief racing the owner looks exactly like that, so
+      // the race is not forgiven.
+      const rotated = await rotateRefreshToken({
+        id: parsed.sessionId,
+        oldHash: presentedHash,
+        newHash: sha256(newSecret),
+        now: now.toISOString(),
+        expiresAt: addSeconds(now, config.tokens.refreshTtlSeconds).toISOString(),
+        // Past its absolute lifetime a session cannot be refreshed, however active it is.
+        createdAfter: addSeconds(now, -config.tokens.sessionMaxAgeSeconds).toISOString(),
+        // A refresh token works only for the client it was issued to (RFC 6749 §6); one that
+        // names another client rotates nothing, and reads as an invalid token.
+        ...(client?.clientId !== undefined ? { clientId: client.clientId, defaultClientId: config.tokens.defaultClientId } : {})
       })
+      const outcome = rotated
+        ? { kind: 'rotated' as const, clientId: rotated.client_id, amr: rotated.amr }
+        : await whyNotRotated(parsed.sessionId, presentedHash)
       if (outcome.kind !== 'rotated') {
         if (outcome.kind === 'reused') {
           // A revocation stands even if its audit write fails, so the event follows it.

@@ -17,6 +17,8 @@ export type SqlValue = string | number | null
 export type PreparedStatement<Row> = (params: SqlValue[], trx?: Kysely<any>) => Promise<Row[]>
 
 export interface StatementPreparer {
+  /** For the few statements that need a form of their own per database. */
+  readonly dialect: 'sqlite' | 'postgres'
   prepare: <Row>(name: string, sql: string) => PreparedStatement<Row>
 }
 
@@ -29,6 +31,7 @@ export interface StatementPreparer {
  */
 export function sqlitePreparer (sqlite: SQLite.Database, db: Kysely<any>): StatementPreparer {
   return {
+    dialect: 'sqlite',
     prepare<Row>(_name: string, sql: string): PreparedStatement<Row> {
       let statement: SQLite.Statement | undefined
       return async (params, trx) => {
@@ -48,6 +51,7 @@ export function sqlitePreparer (sqlite: SQLite.Database, db: Kysely<any>): State
  */
 export function postgresPreparer (pool: pg.Pool): StatementPreparer {
   return {
+    dialect: 'postgres',
     prepare<Row>(name: string, sql: string): PreparedStatement<Row> {
       let n = 0
       const text = sql.replace(/\?/g, () => `$${++n}`)

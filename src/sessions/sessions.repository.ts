@@ -1,6 +1,6 @@
 import type { Insertable } from 'kysely'
 import type { Db } from '../database.js'
-import type { StatementPreparer } from '../db/prepared-statement.js'
+import type { SqlValue, StatementPreparer } from '../db/prepared-statement.js'
 import type { UserRow } from '../users/users.table.js'
 import type { SessionRow, SessionsTable } from './sessions.table.js'
 
@@ -16,33 +16,47 @@ export interface RefreshRotation { id: string, oldHash: string, newHash: string,
 
 type RotatedSession = { user_id: string, client_id: string | null, amr: string | null }
 
+// The rotation's conditions: the current hash, live, within both lifetimes, and for the client
+// the token was issued to (sessions from before client ids were recorded, null, belong to the
+// default client).
+const ROTATION_WHERE = 'id = ? and refresh_token_hash = ? and revoked_at is null and expires_at > ? and created_at > ? ' +
+  'and (cast(? as text) is null or client_id = ? or (client_id is null and cast(? as text) = cast(? as text)))'
+
 /**
  * Rotates the refresh token: only the request that still holds the current hash matches the
  * WHERE clause (PostgreSQL re-checks it after waiting for a concurrent rotation's row lock),
  * so of N concurrent refreshes at most one wins. The hash rotated out joins the session's
- * family in the same transaction, so once the new hash is visible the old one is known as
- * rotated out too. Call it inside a transaction.
+ * family atomically with the rotation, so once the new hash is visible the old one is known
+ * as rotated out too, and a loser that then looks for its token in the family finds it.
  *
- * Two prepared statements run on the transaction's connection: the hot path of every
- * refresh builds no query. A token presented by another client rotates nothing; sessions
- * from before client ids were recorded (null) belong to the default client.
+ * Prepared once, no query built per refresh. On PostgreSQL one statement does both (a
+ * data-modifying WITH: the update and the insert commit together), one round trip as a
+ * named prepared statement; SQLite has no such WITH, so there the two run in a transaction
+ * of their own, on its one connection.
  */
-export function prepareRefreshRotation (statements: StatementPreparer): (trx: Db, args: RefreshRotation) => Promise<RotatedSession | undefined> {
+export function prepareRefreshRotation (statements: StatementPreparer, db: Db): (args: RefreshRotation) => Promise<RotatedSession | undefined> {
+  const params = (args: RefreshRotation): SqlValue[] => {
+    const clientId = args.clientId ?? null
+    return [args.newHash, args.now, args.expiresAt, args.id, args.oldHash, args.now, args.createdAfter, clientId, clientId, clientId, args.defaultClientId ?? null]
+  }
+  const toRotated = (row: RotatedSession | undefined): RotatedSession | undefined =>
+    row ? { user_id: row.user_id, client_id: row.client_id ?? null, amr: row.amr ?? null } : undefined
+  if (statements.dialect === 'postgres') {
+    const rotateAndRemember = statements.prepare<RotatedSession>('authd_rotate_refresh_token',
+      'with rotated as (update sessions set refresh_token_hash = ?, last_used_at = ?, expires_at = ? where ' + ROTATION_WHERE +
+      ' returning id, user_id, client_id, amr), remembered as (insert into rotated_refresh_tokens (token_hash, session_id, rotated_at) ' +
+      'select cast(? as text), id, cast(? as timestamptz) from rotated) select user_id, client_id, amr from rotated')
+    return async (args) => toRotated((await rotateAndRemember([...params(args), args.oldHash, args.now]))[0])
+  }
   const rotate = statements.prepare<RotatedSession>('authd_rotate_refresh_token',
-    'update sessions set refresh_token_hash = ?, last_used_at = ?, expires_at = ? ' +
-    'where id = ? and refresh_token_hash = ? and revoked_at is null and expires_at > ? and created_at > ? ' +
-    'and (cast(? as text) is null or client_id = ? or (client_id is null and cast(? as text) = cast(? as text))) ' +
-    'returning user_id, client_id, amr')
+    'update sessions set refresh_token_hash = ?, last_used_at = ?, expires_at = ? where ' + ROTATION_WHERE + ' returning user_id, client_id, amr')
   const remember = statements.prepare('authd_remember_rotated_token',
     'insert into rotated_refresh_tokens (token_hash, session_id, rotated_at) values (?, ?, ?)')
-  return async (trx, args) => {
-    const clientId = args.clientId ?? null
-    const [row] = await rotate([args.newHash, args.now, args.expiresAt, args.id, args.oldHash, args.now, args.createdAfter,
-      clientId, clientId, clientId, args.defaultClientId ?? null], trx)
-    if (!row) return undefined
-    await remember([args.oldHash, args.id, args.now], trx)
-    return { user_id: row.user_id, client_id: row.client_id ?? null, amr: row.amr ?? null }
-  }
+  return (args) => db.transaction().execute(async (trx) => {
+    const [row] = await rotate(params(args), trx)
+    if (row) await remember([args.oldHash, args.id, args.now], trx)
+    return toRotated(row)
+  })
 }
 
 /**
