@@ -11,6 +11,7 @@ import { createMemoryKv } from './kv/memory-kv.js'
 import { createRedisKv } from './kv/redis-kv.js'
 import { checkRedis, createRedis } from './kv/redis.js'
 import type { Clock } from './lib/clock.js'
+import { accountChangeNotices } from './mail/account-mail.js'
 import { createLogMailer } from './mail/log-mailer.js'
 import { createOutboxSender } from './mail/outbox-sender.js'
 import { outboxStats } from './mail/outbox.repository.js'
@@ -125,7 +126,10 @@ export async function buildServices (app: FastifyInstance, config: Config, deps:
   const mfa = createMfaService({ db, config, clock, sessions, limiter: rateLimits.mfaPerAccount, audit, confirmPassword: auth.confirmPassword, inSessionTransaction: auth.inSessionTransaction })
   const mfaAdmin = createMfaAdminService({ db, config, clock, sessions })
   const passkeys = createPasskeysService({ db, config, clock, limiter: rateLimits.passkeyPerIp, audit, inSessionTransaction: auth.inSessionTransaction })
-  const users = createUsersService({ db, config, clock, hasher, sessions, passwordPolicy })
+  const users = createUsersService({
+    db, config, clock, hasher, sessions, passwordPolicy,
+    notify: accountChangeNotices({ config, clock })
+  })
   const roles = createRolesService({ db, clock })
   // A refused ADMIN_PASSWORD stops start-up; close what is open so the process can exit.
   const primaryAdmin = await ensurePrimaryAdmin({ db, config, clock, hasher })

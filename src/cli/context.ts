@@ -9,6 +9,7 @@ import { createSessionLiveness } from '../sessions/session-liveness.js'
 import { createSessionRevocation, type SessionRevocation } from '../sessions/session-revocation.js'
 import { createTokenSigner, type TokenSigner } from '../tokens/jwt.js'
 import { passwordPolicyFromConfig } from '../passwords/password-policy.js'
+import { accountChangeNotices } from '../mail/account-mail.js'
 import { createUsersService, type UsersService } from '../users/users.service.js'
 import { createMfaAdminService, type MfaAdminService } from '../mfa/mfa-admin.service.js'
 import type { CliContext } from './command.js'
@@ -52,7 +53,7 @@ export function createCliContext (config: Config, db: Db, warn: (line: string) =
     config,
     db,
     clock,
-    users: () => (users ??= createUsersService({ db, config, clock, hasher: createArgon2Hasher(config.password.argon2), sessions: revocation(), passwordPolicy: passwordPolicy() })),
+    users: () => (users ??= createUsersService({ db, config, clock, hasher: createArgon2Hasher(config.password.argon2), sessions: revocation(), passwordPolicy: passwordPolicy(), notify: accountChangeNotices({ config, clock }) })),
     mfaAdmin: () => (mfaAdmin ??= createMfaAdminService({ db, config, clock, sessions: revocation() })),
     signer: () => (signer ??= createTokenSigner({ db, config, clock })),
     readPassword,

@@ -75,9 +75,10 @@ export function drainConnectionsOnClose (server: Server, options: { firstRequest
 export function registerShutdownRefusal (app: FastifyInstance): void {
   let closing = false
   app.addHook('preClose', async () => { closing = true })
-  app.addHook('onRequest', async (_request, reply) => {
-    if (!closing) return
+  // Synchronous, as every per-request hook: no promise for the requests that pass.
+  app.addHook('onRequest', (_request, reply, done) => {
+    if (!closing) { done(); return }
     reply.header('connection', 'close')
-    throw Errors.serviceUnavailable(1)
+    done(Errors.serviceUnavailable(1))
   })
 }

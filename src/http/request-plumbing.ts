@@ -38,6 +38,9 @@ export function registerRequestIdHeader (app: FastifyInstance): void {
  */
 export function registerAccessLog (app: FastifyInstance): void {
   app.addHook('onResponse', (request, reply, done) => {
+    // Below info nothing is written (debug is lower still): then not even the route's options
+    // are read.
+    if (!isLevelEnabled(request.log, 'info')) { done(); return }
     // Probes hit /healthz and /readyz every few seconds: their successes only at debug level.
     const level = reply.statusCode < 400 && request.routeOptions.config.quietAccessLog ? 'debug' : 'info'
     // request.log knows the route's own log level (e.g. /metrics logs at warn).

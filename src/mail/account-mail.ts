@@ -4,6 +4,7 @@ import { addSeconds, type Clock } from '../lib/clock.js'
 import { newId, randomToken, sha256 } from '../lib/crypto.js'
 import { enqueueMail } from './outbox.repository.js'
 import { type RenderedMail, templates } from './templates/templates.js'
+import type { AccountChangeNotices } from '../users/users.service.js'
 import type { UserRow } from '../users/users.table.js'
 import { insertOneTimeToken, voidTokens } from '../tokens/one-time-tokens.repository.js'
 import type { OneTimeTokenPurpose } from '../tokens/one-time-tokens.table.js'
@@ -61,6 +62,19 @@ export async function afterPasswordChange (trx: Db, deps: MailDeps, user: UserRo
   await voidTokens(trx, user.id, 'password_reset', deps.clock.now().toISOString())
   await enqueue(trx, deps, 'password_changed', user.email,
     templates.password_changed({ name: addresseeName(user), forgotUrl: linkTo(deps.config, 'forgot-password') }))
+}
+
+/** The users module's notices of administrative changes, as mails (see `AccountChangeNotices`). */
+export function accountChangeNotices (deps: MailDeps): AccountChangeNotices {
+  return {
+    emailChanged: (trx, before) => enqueueEmailChangedMail(trx, deps, before),
+    passwordChanged: (trx, after) => afterPasswordChange(trx, deps, after)
+  }
+}
+
+/** An administrator changed the address: the owner is told at the one they had. */
+export async function enqueueEmailChangedMail (trx: Db, deps: MailDeps, before: UserRow): Promise<void> {
+  await enqueue(trx, deps, 'email_changed', before.email, templates.email_changed({ name: addresseeName(before) }))
 }
 
 export async function enqueueEmailVerifiedMail (trx: Db, deps: MailDeps, user: UserRow): Promise<void> {

@@ -49,7 +49,7 @@ export const mfaRoutes: FastifyPluginAsyncTypebox<MfaRoutesOptions> = async (app
       response: { 200: described(RecoveryCodesResponse, 'Two-step verification is on; the recovery codes are shown this once'), ...errorResponses('invalid_code', 'rate_limited') }
     }
   }, async (request, reply) => {
-    const { recoveryCodes } = await mfa.confirmTotp(authOf(request).user.id, request.body.code, clientOf(request))
+    const { recoveryCodes } = await mfa.confirmTotp(authOf(request).user.id, authOf(request).sessionId, request.body.code, clientOf(request))
     noStore(reply)
     return { recovery_codes: recoveryCodes }
   })
@@ -65,7 +65,7 @@ export const mfaRoutes: FastifyPluginAsyncTypebox<MfaRoutesOptions> = async (app
       response: { 200: described(RecoveryCodesResponse, 'The new recovery codes, shown this once'), ...errorResponses('incorrect_password', 'mfa_not_enabled', 'rate_limited') }
     }
   }, async (request, reply) => {
-    const { recoveryCodes } = await mfa.regenerateRecoveryCodes(authOf(request).user.id, request.body.password, clientOf(request))
+    const { recoveryCodes } = await mfa.regenerateRecoveryCodes(authOf(request).user.id, authOf(request).sessionId, request.body.password, clientOf(request))
     noStore(reply)
     return { recovery_codes: recoveryCodes }
   })

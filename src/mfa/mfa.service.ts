@@ -13,6 +13,8 @@ import type { SessionRevocation } from '../sessions/session-revocation.js'
 import { toUser } from '../users/users.mapper.js'
 import { findUserById, updateUser } from '../users/users.repository.js'
 import { signInRefusal } from '../users/sign-in-eligibility.js'
+import { findSession } from '../sessions/sessions.repository.js'
+import { assertMayAddWayIn, markSessionTwoStep } from './session-assurance.js'
 import type { UserRow } from '../users/users.table.js'
 import { enqueueMfaMail } from './mfa-mail.js'
 import { MFA_TOKEN_MAX_FAILURES } from './mfa-challenges.js'
@@ -164,7 +166,7 @@ export function createMfaService (deps: MfaServiceDeps) {
      * Confirms the pending set-up with a first code: two-step verification is on, the owner
      * is told by mail, and the 10 recovery codes are returned (only their hashes are kept).
      */
-    async confirmTotp (userId: string, code: string, client: ClientInfo): Promise<{ recoveryCodes: string[] }> {
+    async confirmTotp (userId: string, sessionId: string, code: string, client: ClientInfo): Promise<{ recoveryCodes: string[] }> {
       const user = await userRow(userId)
       await limiter.hit(userId)
       const pending = await findTotp(db, userId)
@@ -178,6 +180,8 @@ export function createMfaService (deps: MfaServiceDeps) {
         // Of two concurrent confirmations one changes the row; the other finds nothing pending.
         if (!(await confirmPendingTotp(trx, userId, step, now))) throw Errors.invalidCode()
         const codes = await issueRecoveryCodes(trx, userId)
+        const session = await findSession(trx, sessionId)
+        if (session?.user_id === userId) await markSessionTwoStep(trx, sessionId, session.amr)
         const updated = await updateUser(trx, userId, { mfa_enabled: 1, updated_at: now })
         await enqueueMfaMail(trx, mailDeps, updated ?? user, 'mfa_enabled')
         await audit.record(AuditEvents.mfaEnabled, event(userId, client), trx)
@@ -188,8 +192,11 @@ export function createMfaService (deps: MfaServiceDeps) {
     },
 
     /** A new set of recovery codes; the old set stops working. */
-    async regenerateRecoveryCodes (userId: string, password: string, client: ClientInfo): Promise<{ recoveryCodes: string[] }> {
+    async regenerateRecoveryCodes (userId: string, sessionId: string, password: string, client: ClientInfo): Promise<{ recoveryCodes: string[] }> {
       const user = await userRow(userId)
+      // New codes are a second factor: a password-only session cannot mint one, even with the
+      // password (which a thief of it may well have). The password shows the sign-in is recent.
+      await assertMayAddWayIn(db, clock, user, sessionId, { recentSignIn: false })
       await checkPassword(user, password)
       if (!(await findTotp(db, userId))?.confirmed_at) throw Errors.mfaNotEnabled()
       const recoveryCodes = await db.transaction().execute(async (trx) => {

@@ -4,7 +4,7 @@ import {
   verifyAuthenticationResponse, verifyRegistrationResponse
 } from '@simplewebauthn/server'
 import { AuditEvents, type AuditLog } from '../audit/audit.service.js'
-import { amrOf, type AuthService, type ClientInfo, type IssuedTokens } from '../auth/auth.service.js'
+import type { AuthService, ClientInfo, IssuedTokens } from '../auth/auth.service.js'
 import type { Config } from '../config/index.js'
 import type { Db } from '../database.js'
 import { uniqueViolationColumn } from '../db/errors.js'
@@ -18,8 +18,8 @@ import { findUserById } from '../users/users.repository.js'
 import { signInRefusal } from '../users/sign-in-eligibility.js'
 import type { UserDto } from '../users/users.schemas.js'
 import type { UserRow } from '../users/users.table.js'
-import { findSession } from '../sessions/sessions.repository.js'
 import { enqueueMfaMail } from './mfa-mail.js'
+import { assertMayAddWayIn } from './session-assurance.js'
 import {
   advancePasskeyCounter, deletePasskey, findPasskeyByCredentialId, insertPasskey, insertWebauthnChallenge, listPasskeys,
   renamePasskey, takeWebauthnChallenge
@@ -42,9 +42,6 @@ export interface PasskeysServiceDeps {
   /** The sign-in flow's transaction for a completed sign-in: its sessions, its session cap. */
   inSessionTransaction: AuthService['inSessionTransaction']
 }
-
-/** How recent a sign-in must be to add a passkey with it. */
-export const RECENT_SIGNIN_SECONDS = 10 * 60
 
 function toView (row: PasskeyRow): PasskeyView {
   return { id: row.id, name: row.name, created_at: toIso(row.created_at), last_used_at: row.last_used_at === null ? null : toIso(row.last_used_at) }
@@ -98,20 +95,11 @@ export function createPasskeysService (deps: PasskeysServiceDeps) {
     throw error
   }
 
-  /**
-   * A passkey is a way in that needs neither the password nor a code, so adding one asks for
-   * a sign-in, not only a live access token: the session must have been opened within
-   * `RECENT_SIGNIN_SECONDS` (a token stolen from an older session cannot turn into a lasting
-   * credential), and when two-step verification is on it must have passed the second step
-   * (a password-only session from before two-step verification was turned on cannot add a way
-   * around it). Checked for the options and again for the registration.
-   */
+  /** A passkey asks for no password: a recent sign-in, through the second step when it is on. */
   async function assertMayAddPasskey (userId: string, sessionId: string): Promise<UserRow> {
-    const [user, session] = await Promise.all([findUserById(db, userId), findSession(db, sessionId)])
-    if (!user || !session || session.user_id !== userId) throw Errors.invalidToken()
-    const openedMsAgo = clock.now().getTime() - new Date(session.created_at).getTime()
-    if (openedMsAgo > RECENT_SIGNIN_SECONDS * 1000) throw Errors.reauthenticationRequired()
-    if (user.mfa_enabled === 1 && !amrOf(session.amr).includes('mfa')) throw Errors.reauthenticationRequired()
+    const user = await findUserById(db, userId)
+    if (!user) throw Errors.invalidToken()
+    await assertMayAddWayIn(db, clock, user, sessionId, { recentSignIn: true })
     return user
   }
 

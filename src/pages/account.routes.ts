@@ -232,7 +232,7 @@ export const accountPages: FastifyPluginAsyncTypebox<AccountPagesOptions> = asyn
       try {
         const invalid = validationErrorOf(request)
         if (invalid) throw invalid
-        const { recoveryCodes } = await twoStep.confirmTotp(who.user.id, request.body.code, clientOf(request))
+        const { recoveryCodes } = await twoStep.confirmTotp(who.user.id, who.sessionId, request.body.code, clientOf(request))
         // Shown once, on this response (not behind a redirect): only their hashes are kept.
         const fresh = await signedIn(request, reply) ?? who
         return await renderAccount(request, reply, fresh, {}, 200, undefined, { recoveryCodes, recoveryNotice: 'Two-step verification is on.' })
@@ -251,7 +251,7 @@ export const accountPages: FastifyPluginAsyncTypebox<AccountPagesOptions> = asyn
       try {
         const invalid = validationErrorOf(request)
         if (invalid) throw invalid
-        const { recoveryCodes } = await twoStep.regenerateRecoveryCodes(who.user.id, request.body.password, clientOf(request))
+        const { recoveryCodes } = await twoStep.regenerateRecoveryCodes(who.user.id, who.sessionId, request.body.password, clientOf(request))
         return await renderAccount(request, reply, who, {}, 200, undefined, { recoveryCodes, recoveryNotice: 'New recovery codes are ready; the old ones no longer work.' })
       } catch (error) {
         const { status, state } = formErrorOf(error, reply, { incorrect_password: 'password' })

@@ -7,8 +7,8 @@ export interface TwoStepPort {
   verifySignin: (mfaToken: string, code: string, client: ClientInfo) => Promise<IssuedTokens>
   beginTotpSetup: (userId: string, password: string) => Promise<{ secret: string, otpauthUri: string }>
   pendingTotpUri: (userId: string) => Promise<string | undefined>
-  confirmTotp: (userId: string, code: string, client: ClientInfo) => Promise<{ recoveryCodes: string[] }>
-  regenerateRecoveryCodes: (userId: string, password: string, client: ClientInfo) => Promise<{ recoveryCodes: string[] }>
+  confirmTotp: (userId: string, sessionId: string, code: string, client: ClientInfo) => Promise<{ recoveryCodes: string[] }>
+  regenerateRecoveryCodes: (userId: string, sessionId: string, password: string, client: ClientInfo) => Promise<{ recoveryCodes: string[] }>
   disableTotp: (userId: string, password: string, code: string, client: ClientInfo) => Promise<void>
 }
 

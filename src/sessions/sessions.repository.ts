@@ -129,3 +129,8 @@ export async function findLiveSessionWithUser (db: Db, id: string): Promise<{ ex
   const { session_expires_at: expiresAt, ...user } = row
   return { expiresAt, user }
 }
+
+/** Records how a session has been verified (RFC 8176 `amr` values, space-separated). */
+export async function setSessionAmr (db: Db, sessionId: string, amr: string): Promise<void> {
+  await db.updateTable('sessions').set({ amr }).where('id', '=', sessionId).execute()
+}

@@ -44,6 +44,18 @@ export interface UsersServiceDeps {
   hasher: PasswordHasher
   sessions: UserSessions
   passwordPolicy: PasswordPolicy
+  /**
+   * Tells the owner of an administrative change to a way into their account, in its
+   * transaction (wired to the mail module by the composition root: mail depends on users).
+   */
+  notify: AccountChangeNotices
+}
+
+export interface AccountChangeNotices {
+  /** A new email address: told at the old one, which is the one its owner still reads. */
+  emailChanged: (trx: Db, before: UserRow) => Promise<void>
+  /** A new password set for them. */
+  passwordChanged: (trx: Db, after: UserRow) => Promise<void>
 }
 
 /**
@@ -247,7 +259,9 @@ export function createUsersService (deps: UsersServiceDeps) {
         if (newEmail) {
           await voidTokens(trx, id, 'password_reset', now.toISOString())
           await voidTokens(trx, id, 'email_verification', now.toISOString())
+          await deps.notify.emailChanged(trx, target)
         }
+        if (patch.password !== undefined) await deps.notify.passwordChanged(trx, updated)
         const facts: Record<string, unknown> = { fields: changed }
         // New values of the authorisation fields; never the password, which is only "changed".
         if (values.role !== undefined) facts.role = values.role

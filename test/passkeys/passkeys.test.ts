@@ -305,13 +305,21 @@ test('adding a passkey needs a recent sign-in, through the second step when it i
   assert.equal(late.statusCode, 401, late.body)
   assert.equal((await db.selectFrom('passkeys').selectAll().execute()).length, 0)
 
-  // Two-step verification on: a password-only session (from before it was on) cannot add one.
+  // Two-step verification on: a password-only session (from before it was on) can add
+  // neither a passkey nor new recovery codes, even with the password; the session that turned
+  // it on (it has just shown a code) can.
   const passwordOnly = await signIn()
-  const { secret } = await enableTotp(app, passwordOnly.access_token, PASSWORD, clock.now())
+  const turnedOn = await signIn()
+  const { secret } = await enableTotp(app, turnedOn.access_token, PASSWORD, clock.now())
   const refused = await optionsFor(passwordOnly.access_token)
   assert.equal(refused.statusCode, 401, refused.body)
   assert.equal(refused.json().code, 'reauthentication_required')
+  const codes = await app.inject({ method: 'POST', url: '/api/v1/auth/mfa/recovery-codes', headers: bearer(passwordOnly.access_token), payload: { password: PASSWORD } })
+  assert.equal(codes.statusCode, 401, codes.body)
+  assert.equal(codes.json().code, 'reauthentication_required')
   assert.equal((await mailsTo(db, user.email, 'passkey_added')).length, 0)
+  assert.equal((await mailsTo(db, user.email, 'mfa_recovery_codes_regenerated')).length, 0)
+  assert.equal((await optionsFor(turnedOn.access_token)).statusCode, 200, 'the session that turned it on counts as a two-step session')
 
   // After the second step: added, and the owner is told; removal and new recovery codes too.
   clock.advance(30)

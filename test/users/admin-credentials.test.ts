@@ -76,3 +76,22 @@ test('an admin email change voids pending reset and verification links and clear
   const stated = await app.inject({ method: 'PATCH', url: `/api/v1/users/${target.user.id}`, headers: admin.headers, payload: { email: uniqueEmail('stated'), is_verified: true } })
   assert.equal(stated.json().is_verified, true)
 })
+
+test('the owner is told of an admin email change at the old address, and of an admin-set password', async (t) => {
+  const { app, databaseUrl, admin } = await buildAdminApp(t)
+  const db = openDirectDb(t, databaseUrl)
+  const { user, email: oldEmail } = await createUser(app, admin.headers, { is_verified: true, name: 'Ada' })
+  const newEmail = uniqueEmail('moved')
+  const mails = async (recipient: string, template: string) =>
+    db.selectFrom('mail_outbox').select(['subject', 'text_body']).where('recipient', '=', recipient).where('template', '=', template).execute()
+
+  assert.equal((await app.inject({ method: 'PATCH', url: `/api/v1/users/${user.id}`, headers: admin.headers, payload: { email: newEmail } })).statusCode, 200)
+  const notice = await mails(oldEmail, 'email_changed')
+  assert.equal(notice.length, 1, 'told at the address its owner still reads')
+  assert.equal(notice[0]!.subject, 'The email address of your account was changed')
+  assert.ok(!notice[0]!.text_body?.includes(newEmail), 'the new address is not named')
+  assert.equal((await mails(newEmail, 'email_changed')).length, 0)
+
+  assert.equal((await app.inject({ method: 'PATCH', url: `/api/v1/users/${user.id}`, headers: admin.headers, payload: { password: NEW_PASSWORD } })).statusCode, 200)
+  assert.equal((await mails(newEmail, 'password_changed')).length, 1)
+})

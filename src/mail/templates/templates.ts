@@ -4,7 +4,7 @@ export interface RenderedMail { subject: string, text: string, html: string }
 
 /** The templates the service sends; the outbox stores the name next to each mail. */
 export type TemplateName =
-  | 'welcome' | 'verify_email' | 'password_reset' | 'password_changed' | 'email_verified'
+  | 'welcome' | 'verify_email' | 'password_reset' | 'password_changed' | 'email_verified' | 'email_changed'
   | 'account_exists' | 'username_taken'
   | 'mfa_enabled' | 'mfa_disabled' | 'mfa_reset' | 'mfa_recovery_codes_regenerated' | 'passkey_added' | 'passkey_removed'
 
@@ -69,6 +69,14 @@ export const templates = {
     ['The password of your account was just changed, and every session was signed out.',
       'If this wasn\'t you, reset your password right away and review your account.'],
     { label: 'Reset your password', url: a.forgotUrl }),
+
+  // Sent to the address the account had before: the one its owner still reads. The new
+  // address is not named (it may be an attacker's, and this mail must not help them).
+  email_changed: (a: { name: string | null }) => compose(
+    'The email address of your account was changed',
+    a.name,
+    ['An administrator just changed the email address of your account: sign-in and mail now use the new address, and this one no longer reaches the account.',
+      'If you did not ask for this, contact your administrator right away.']),
 
   email_verified: (a: { name: string | null }) => compose(
     'Your email is verified',
