@@ -43,11 +43,22 @@ export async function seedTotpSignins (db: Kysely<Database>, count: number, data
       challenges.push({ token_hash: sha256(mfaToken), user_id: id, failed_attempts: 0, used_at: null, created_at: at, expires_at: expires })
       out.push({ mfaToken, secret })
     }
-    await db.transaction().execute(async (trx) => {
-      await trx.insertInto('users').values(users).execute()
-      await trx.insertInto('mfa_totp').values(factors).execute()
-      await trx.insertInto('mfa_challenges').values(challenges).execute()
-    })
+    // This process writes the service's SQLite file while the service does: a transaction
+    // that read a snapshot another commit then made stale fails with SQLITE_BUSY_SNAPSHOT,
+    // which no busy timeout waits out. Try the batch again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await db.transaction().execute(async (trx) => {
+          await trx.insertInto('users').values(users).execute()
+          await trx.insertInto('mfa_totp').values(factors).execute()
+          await trx.insertInto('mfa_challenges').values(challenges).execute()
+        })
+        break
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== 'SQLITE_BUSY_SNAPSHOT' || attempt === 20) throw error
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+    }
   }
   return out
 }
