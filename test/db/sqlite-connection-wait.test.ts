@@ -2,17 +2,23 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { test } from 'node:test'
+import { type TestContext, test } from 'node:test'
 import { createDb } from '../../src/db/create-db.js'
 import { migrateToLatest } from '../../src/db/migrate.js'
 import { isDatabaseUnavailable } from '../../src/lib/outage.js'
 
-test('SQLite: a query that waits for the one connection past DATABASE_POOL_TIMEOUT_MS fails as an outage, and the connection is free again', async (t) => {
+/** A migrated SQLite database of this test's own, whose connection wait is `poolTimeoutMs`. */
+async function openSqlite (t: TestContext, poolTimeoutMs: number) {
   const dir = mkdtempSync(join(tmpdir(), 'authd-wait-'))
   t.after(() => rmSync(dir, { recursive: true, force: true }))
-  const handle = createDb(`sqlite:${join(dir, 'auth.db')}`, { timeouts: { connectTimeoutMs: 5000, poolTimeoutMs: 200, statementTimeoutMs: 0 } })
+  const handle = createDb(`sqlite:${join(dir, 'auth.db')}`, { timeouts: { connectTimeoutMs: 5000, poolTimeoutMs, statementTimeoutMs: 0 } })
   t.after(() => handle.close())
   await migrateToLatest(handle.db)
+  return handle
+}
+
+test('SQLite: a query that waits for the one connection past DATABASE_POOL_TIMEOUT_MS fails as an outage, and the connection is free again', async (t) => {
+  const handle = await openSqlite(t, 200)
   const count = async () => Number((await handle.db.selectFrom('users').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n)
 
   // The mistake this bounds: inside a transaction, a query through `db` instead of `trx`
@@ -28,11 +34,7 @@ test('SQLite: a query that waits for the one connection past DATABASE_POOL_TIMEO
 })
 
 test('SQLite: queries queued behind a transaction that finishes in time all run', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'authd-wait-'))
-  t.after(() => rmSync(dir, { recursive: true, force: true }))
-  const handle = createDb(`sqlite:${join(dir, 'auth.db')}`, { timeouts: { connectTimeoutMs: 5000, poolTimeoutMs: 2000, statementTimeoutMs: 0 } })
-  t.after(() => handle.close())
-  await migrateToLatest(handle.db)
+  const handle = await openSqlite(t, 2000)
   const slow = handle.db.transaction().execute(async (trx) => {
     await new Promise((resolve) => setTimeout(resolve, 100))
     return trx.selectFrom('users').selectAll().execute()
