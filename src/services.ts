@@ -126,10 +126,7 @@ export async function buildServices (app: FastifyInstance, config: Config, deps:
   const mfa = createMfaService({ db, config, clock, sessions, limiter: rateLimits.mfaPerAccount, audit, confirmPassword: auth.confirmPassword, inSessionTransaction: auth.inSessionTransaction })
   const mfaAdmin = createMfaAdminService({ db, config, clock, sessions })
   const passkeys = createPasskeysService({ db, config, clock, limiter: rateLimits.passkeyPerIp, audit, inSessionTransaction: auth.inSessionTransaction })
-  const users = createUsersService({
-    db, config, clock, hasher, sessions, passwordPolicy,
-    notify: accountChangeNotices({ config, clock })
-  })
+  const users = createUsersService({ db, config, clock, hasher, sessions, passwordPolicy, notify: accountChangeNotices({ config, clock }) })
   const roles = createRolesService({ db, clock })
   // A refused ADMIN_PASSWORD stops start-up; close what is open so the process can exit.
   const primaryAdmin = await ensurePrimaryAdmin({ db, config, clock, hasher })
