@@ -5,7 +5,7 @@ import type { Db } from '../database.js'
 import { uniqueViolationColumn } from '../db/errors.js'
 import { Errors } from '../http/errors.js'
 import type { RateLimiter } from '../rate-limits/rate-limit.js'
-import type { Clock } from '../lib/clock.js'
+import { type Clock, toDate } from '../lib/clock.js'
 import { newId, sha256 } from '../lib/crypto.js'
 import { createSecretBox } from '../lib/secret-box.js'
 import { mfaVerifications } from '../metrics/metrics.js'
@@ -50,7 +50,7 @@ export interface MfaServiceDeps {
 
 /** True when the user's password changed after `at` (a time stored as ISO text or Date). */
 function passwordChangedSince (user: UserRow, at: string | Date): boolean {
-  return new Date(user.password_changed_at).getTime() > new Date(at).getTime()
+  return toDate(user.password_changed_at) > toDate(at)
 }
 
 type FactorMatch = { kind: 'totp', step: number } | { kind: 'recovery_code', id: string }
@@ -256,7 +256,7 @@ export function createMfaService (deps: MfaServiceDeps) {
       // An mfa_token stands for the password as it was when it was issued: once the password
       // is changed or reset (the owner's answer to a leaked one), a sign-in begun with the old
       // password cannot be completed.
-      if (!user || passwordChangedSince(user, claimed!.created_at)) {
+      if (!claimed || !user || passwordChangedSince(user, claimed.created_at)) {
         mfaVerifications.inc({ outcome: 'invalid_token' })
         throw Errors.invalidOneTimeToken()
       }
@@ -272,7 +272,7 @@ export function createMfaService (deps: MfaServiceDeps) {
         if (!(await consume(trx, user.id, match))) return undefined
         if (match.kind === 'recovery_code') await audit.record(AuditEvents.mfaRecoveryCodeUsed, event(user.id, client, { during: 'signin' }), trx)
         await audit.record(AuditEvents.signinSuccess, event(user.id, client, { method: match.kind }), trx)
-        return openSession(toUser(user), { ...client, clientId: claimed!.client_id ?? undefined }, SECOND_STEP_AMR)
+        return openSession(toUser(user), { ...client, clientId: claimed.client_id ?? undefined }, SECOND_STEP_AMR)
       })
       if (!tokens) {
         await releaseChallengeAfterFailure(db, tokenHash)

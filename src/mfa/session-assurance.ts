@@ -1,7 +1,7 @@
 import { amrOf } from '../auth/auth.service.js'
 import type { Db } from '../database.js'
 import { Errors } from '../http/errors.js'
-import type { Clock } from '../lib/clock.js'
+import { type Clock, toDate } from '../lib/clock.js'
 import { findSession, setSessionAmr } from '../sessions/sessions.repository.js'
 import type { UserRow } from '../users/users.table.js'
 
@@ -21,7 +21,7 @@ export const RECENT_SIGNIN_SECONDS = 10 * 60
 export async function assertMayAddWayIn (db: Db, clock: Clock, user: UserRow, sessionId: string, rule: { recentSignIn: boolean }): Promise<void> {
   const session = await findSession(db, sessionId)
   if (!session || session.user_id !== user.id || session.revoked_at !== null) throw Errors.invalidToken()
-  if (rule.recentSignIn && clock.now().getTime() - new Date(session.created_at).getTime() > RECENT_SIGNIN_SECONDS * 1000) {
+  if (rule.recentSignIn && clock.now().getTime() - toDate(session.created_at).getTime() > RECENT_SIGNIN_SECONDS * 1000) {
     throw Errors.reauthenticationRequired()
   }
   if (user.mfa_enabled === 1 && !amrOf(session.amr).includes('mfa')) throw Errors.reauthenticationRequired()
