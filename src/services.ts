@@ -89,7 +89,7 @@ export async function buildServices (app: FastifyInstance, config: Config, deps:
   const rateLimits = createAuthRateLimits(config, kv)
   if (!config.rateLimits) app.log.warn('RATE_LIMITS=off: sign-in, sign-up and recovery are not rate limited; use this for load tests only')
 
-  preloadPasswordPolicy()
+  await preloadPasswordPolicy()
   const passwordPolicy = passwordPolicyFromConfig(config, app.log.child({ component: 'breached-passwords' }))
   // Computes the decoy hash now, so the first sign-in of an unknown email is not the slow one.
   await hasher.verifyDummy('warm-up')

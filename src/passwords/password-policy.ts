@@ -1,11 +1,9 @@
 import { readFileSync } from 'node:fs'
-import { ZxcvbnFactory } from '@zxcvbn-ts/core'
-import * as zxcvbnCommon from '@zxcvbn-ts/language-common'
-import * as zxcvbnEn from '@zxcvbn-ts/language-en'
 import type { Config } from '../config/index.js'
 import { Errors } from '../http/errors.js'
 import { type BreachedPasswordCheck, type WarningLog, createHibpCheck } from './breached-passwords.js'
 import { normalizePassword } from './password-hasher.js'
+import { preloadStrengthEstimator, strengthScore } from './strength-estimator.js'
 
 /** Loaded once: the 10,000 most common passwords (see resources/common-passwords.SOURCE.md). */
 let blocklist: Set<string> | undefined
@@ -29,28 +27,6 @@ const MIN_STRENGTH_SCORE = 3
 /** Words of the product itself: a password built from them is guessed first. */
 const PRODUCT_WORDS = ['authd', 'auth', 'authentication']
 
-let estimator: ZxcvbnFactory | undefined
-
-/**
- * The estimator with its dictionaries (about 40,000 common passwords, names, English words
- * and keyboard patterns), built once: building it costs a few hundred milliseconds.
- *
- * Bounded per call, since it runs on the event loop: only the first 64 characters are
- * estimated (a longer password is judged by those), and the l33t matcher gives up on more
- * than 10 substitutable characters (its cost grows with their combinations; such a password
- * is still judged by the other matchers). See bench/password-strength.ts for the figures.
- */
-function strengthEstimator (): ZxcvbnFactory {
-  estimator ??= new ZxcvbnFactory({
-    dictionary: { ...zxcvbnCommon.dictionary, ...zxcvbnEn.dictionary },
-    graphs: zxcvbnCommon.adjacencyGraphs,
-    translations: zxcvbnEn.translations,
-    maxLength: 64,
-    l33tMaxSubstitutions: 10
-  })
-  return estimator
-}
-
 export interface PolicyContext {
   email?: string | undefined
   username?: string | undefined
@@ -63,7 +39,7 @@ export interface PolicyContext {
  * composition rules. Returns the reason a password is refused, or undefined when it is
  * acceptable. Length counts code points after NFKC.
  */
-export function passwordProblem (password: string, context: PolicyContext, limits: { minLength: number, maxLength: number }): string | undefined {
+export async function passwordProblem (password: string, context: PolicyContext, limits: { minLength: number, maxLength: number }): Promise<string | undefined> {
   // Refused at the HTTP edge already; here for the CLI and any other caller.
   if (!password.isWellFormed()) return 'Password must not contain unpaired UTF-16 surrogates'
   const normalized = normalizePassword(password)
@@ -84,17 +60,17 @@ export function passwordProblem (password: string, context: PolicyContext, limit
   }
   const contextWords = [context.email, localPart, username, ...PRODUCT_WORDS, ...(context.words ?? [])]
     .filter((word): word is string => typeof word === 'string' && word.length >= 3)
-  if (strengthEstimator().check(normalized, contextWords).score < MIN_STRENGTH_SCORE) return 'Password is too easy to guess'
+  if (await strengthScore(normalized, contextWords) < MIN_STRENGTH_SCORE) return 'Password is too easy to guess'
   return undefined
 }
 
 /**
- * Loads the blocklist and the estimator's dictionaries ahead of the first request (a start-up
- * cost, not a first-user cost).
+ * Loads the blocklist and starts the estimator's worker ahead of the first request (a
+ * start-up cost, not a first-user cost).
  */
-export function preloadPasswordPolicy (): void {
+export async function preloadPasswordPolicy (): Promise<void> {
   commonPasswords()
-  strengthEstimator().check('warm-up passphrase')
+  await preloadStrengthEstimator()
 }
 
 export interface PasswordPolicy {
@@ -115,7 +91,7 @@ export function createPasswordPolicy (deps: {
 }): PasswordPolicy {
   return {
     async assertAcceptable (field, password, context) {
-      const problem = passwordProblem(password, { ...context, words: [...(deps.words ?? []), ...(context.words ?? [])] }, deps.limits)
+      const problem = await passwordProblem(password, { ...context, words: [...(deps.words ?? []), ...(context.words ?? [])] }, deps.limits)
       if (problem) throw Errors.weakPassword(field, problem)
       if (deps.breached && await deps.breached.isBreached(password)) {
         throw Errors.weakPassword(field, 'Password has appeared in a data breach')

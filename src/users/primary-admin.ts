@@ -57,7 +57,7 @@ export async function ensurePrimaryAdmin (deps: { db: Db, config: Config, clock:
     }
 
     const username = usernameFor(email, attempt)
-    const problem = passwordProblem(password, { email, username }, { minLength: config.password.minLength, maxLength: config.password.maxLength })
+    const problem = await passwordProblem(password, { email, username }, { minLength: config.password.minLength, maxLength: config.password.maxLength })
     if (problem) throw new ConfigError('ADMIN_PASSWORD', problem)
     const passwordHash = await hasher.hash(password)
     try {
