@@ -1,6 +1,7 @@
 import type SQLite from 'better-sqlite3'
 import { CompiledQuery, type Kysely } from 'kysely'
 import type pg from 'pg'
+import { type SqliteGroupCommit, sqliteGroupCommit } from './sqlite-group-commit.js'
 
 export type SqlValue = string | number | null
 
@@ -20,6 +21,11 @@ export interface StatementPreparer {
   /** For the few statements that need a form of their own per database. */
   readonly dialect: 'sqlite' | 'postgres'
   prepare: <Row>(name: string, sql: string) => PreparedStatement<Row>
+  /**
+   * SQLite only: a write made of prepared statements whose calls in one event-loop turn share
+   * a commit (see sqlite-group-commit.ts). PostgreSQL commits each on its own connection.
+   */
+  readonly groupCommit?: SqliteGroupCommit
 }
 
 /**
@@ -32,6 +38,7 @@ export interface StatementPreparer {
 export function sqlitePreparer (sqlite: SQLite.Database, db: Kysely<any>): StatementPreparer {
   return {
     dialect: 'sqlite',
+    groupCommit: sqliteGroupCommit(sqlite),
     prepare<Row>(_name: string, sql: string): PreparedStatement<Row> {
       let statement: SQLite.Statement | undefined
       return async (params, trx) => {

@@ -31,8 +31,8 @@ const ROTATION_WHERE = 'id = ? and refresh_token_hash = ? and revoked_at is null
  *
  * Prepared once, no query built per refresh. On PostgreSQL one statement does both (a
  * data-modifying WITH: the update and the insert commit together), one round trip as a
- * named prepared statement; SQLite has no such WITH, so there the two run in a transaction
- * of their own, on its one connection.
+ * named prepared statement; SQLite has no such WITH, so there the two run in a savepoint of
+ * their own, in a transaction that the refreshes of one event-loop turn share (group commit).
  */
 export function prepareRefreshRotation (statements: StatementPreparer, db: Db): (args: RefreshRotation) => Promise<RotatedSession | undefined> {
   const params = (args: RefreshRotation): SqlValue[] => {
@@ -48,15 +48,23 @@ export function prepareRefreshRotation (statements: StatementPreparer, db: Db): 
       'select cast(? as text), id, cast(? as timestamptz) from rotated) select user_id, client_id, amr from rotated')
     return async (args) => toRotated((await rotateAndRemember([...params(args), args.oldHash, args.now]))[0])
   }
-  const rotate = statements.prepare<RotatedSession>('authd_rotate_refresh_token',
-    'update sessions set refresh_token_hash = ?, last_used_at = ?, expires_at = ? where ' + ROTATION_WHERE + ' returning user_id, client_id, amr')
-  const remember = statements.prepare('authd_remember_rotated_token',
-    'insert into rotated_refresh_tokens (token_hash, session_id, rotated_at) values (?, ?, ?)')
-  return (args) => db.transaction().execute(async (trx) => {
+  const rotateSql = 'update sessions set refresh_token_hash = ?, last_used_at = ?, expires_at = ? where ' + ROTATION_WHERE + ' returning user_id, client_id, amr'
+  const rememberSql = 'insert into rotated_refresh_tokens (token_hash, session_id, rotated_at) values (?, ?, ?)'
+  const rotate = statements.prepare<RotatedSession>('authd_rotate_refresh_token', rotateSql)
+  const remember = statements.prepare('authd_remember_rotated_token', rememberSql)
+  const inKyselyTransaction = (args: RefreshRotation): Promise<RotatedSession | undefined> => db.transaction().execute(async (trx) => {
     const [row] = await rotate(params(args), trx)
     if (row) await remember([args.oldHash, args.id, args.now], trx)
     return toRotated(row)
   })
+  if (!statements.groupCommit) return inKyselyTransaction
+  // The refreshes of one event-loop turn share a commit; each still rotates and remembers
+  // atomically (its own savepoint).
+  return statements.groupCommit<RefreshRotation, RotatedSession | undefined>([rotateSql, rememberSql], ([rotateStatement, rememberStatement], args) => {
+    const row = rotateStatement!.get(...params(args)) as RotatedSession | undefined
+    if (row) rememberStatement!.run(args.oldHash, args.id, args.now)
+    return toRotated(row)
+  }, inKyselyTransaction)
 }
 
 /**

@@ -1,0 +1,63 @@
+import type SQLite from 'better-sqlite3'
+
+/** One unit of work: its statements (prepared once, in the order given) and its arguments. */
+export type GroupCommitWork<Args, Result> = (statements: SQLite.Statement[], args: Args) => Result
+
+/**
+ * A write of a hot path on SQLite, committed together with the same writes of other requests
+ * (group commit). A commit is the largest cost of a small write here: the WAL frames, the
+ * wal-index and its locks, paid once per transaction whatever it holds. Calls made in the
+ * same event-loop turn (the requests read from the sockets in one poll) are queued, and run
+ * at the end of the turn in one transaction, each in a savepoint of its own: one that throws
+ * is rolled back alone and rejects alone, and the rest commit. A failed commit rejects them
+ * all, and none of them is answered as done.
+ *
+ * The batch runs synchronously on better-sqlite3, which is safe when Kysely has no
+ * transaction open on the one connection: a statement between two of Kysely's queries is
+ * one more query, but inside its open transaction it would be rolled back with it. When one
+ * is open, each call goes through `fallback` (Kysely queues it behind that transaction).
+ */
+export function sqliteGroupCommit (sqlite: SQLite.Database) {
+  return function prepare<Args, Result> (sqls: readonly string[], work: GroupCommitWork<Args, Result>, fallback: (args: Args) => Promise<Result>): (args: Args) => Promise<Result> {
+    let statements: SQLite.Statement[] | undefined
+    let queue: Array<{ args: Args, resolve: (result: Result) => void, reject: (error: unknown) => void }> = []
+    // Each call in a savepoint of its own (better-sqlite3 nests a transaction as a savepoint).
+    let one: ((args: Args) => Result) | undefined
+    let all: ((batch: typeof queue) => Array<{ ok: true, value: Result } | { ok: false, error: unknown }>) | undefined
+
+    function flush (): void {
+      const batch = queue
+      queue = []
+      if (sqlite.inTransaction) {
+        for (const call of batch) fallback(call.args).then(call.resolve, call.reject)
+        return
+      }
+      try {
+        statements ??= sqls.map((sql) => sqlite.prepare(sql))
+        const prepared = statements
+        one ??= sqlite.transaction((args: Args) => work(prepared, args))
+        const each = one
+        all ??= sqlite.transaction((calls: typeof queue) => calls.map((call) => {
+          try {
+            return { ok: true as const, value: each(call.args) }
+          } catch (error) {
+            return { ok: false as const, error }
+          }
+        }))
+        const outcomes = all(batch)
+        outcomes.forEach((outcome, i) => {
+          if (outcome.ok) batch[i]!.resolve(outcome.value)
+          else batch[i]!.reject(outcome.error)
+        })
+      } catch (error) {
+        for (const call of batch) call.reject(error)
+      }
+    }
+
+    return (args) => new Promise<Result>((resolve, reject) => {
+      if (queue.push({ args, resolve, reject }) === 1) setImmediate(flush)
+    })
+  }
+}
+
+export type SqliteGroupCommit = ReturnType<typeof sqliteGroupCommit>
