@@ -2,6 +2,7 @@ import { extname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Worker, type WorkerOptions } from 'node:worker_threads'
 import { Errors } from '../http/errors.js'
+import { strengthWorkerExits } from '../metrics/metrics.js'
 import type { StrengthAnswer, StrengthRequest } from './strength-worker.js'
 
 /**
@@ -67,12 +68,15 @@ function workerThread (): Worker {
     if (!entry) return
     pending.delete(answer.id)
     if (pending.size === 0) started.unref()
-    entry.resolve(answer.score)
+    if (answer.score === undefined) entry.reject(Errors.serviceUnavailable(1))
+    else entry.resolve(answer.score)
   })
   // An 'error' (out of memory, an exception) is followed by 'exit': both end this worker.
   started.on('error', () => { /* handled on exit */ })
   started.on('exit', () => {
     if (worker === started) worker = undefined
+    // Nothing ends it on purpose (it never keeps the process alive), so every exit is a failure.
+    strengthWorkerExits.inc()
     // Whatever the dead worker held goes to a new one, once; a second death refuses the check.
     for (const [id, entry] of pending) {
       if (entry.attempts >= 2) {

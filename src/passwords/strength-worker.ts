@@ -9,7 +9,8 @@ import * as zxcvbnCommon from '@zxcvbn-ts/language-common'
 import * as zxcvbnEn from '@zxcvbn-ts/language-en'
 
 export interface StrengthRequest { id: number, password: string, words: string[] }
-export interface StrengthAnswer { id: number, score: number }
+/** `score` is undefined when the estimator threw: the password is then refused (503), never accepted. */
+export interface StrengthAnswer { id: number, score: number | undefined }
 
 /**
  * About 40,000 common passwords, names, English words and keyboard patterns. Bounded per call:
@@ -29,6 +30,13 @@ const estimator = new ZxcvbnFactory({
 estimator.check('warm-up passphrase')
 
 parentPort?.on('message', (request: StrengthRequest) => {
-  const answer: StrengthAnswer = { id: request.id, score: estimator.check(request.password, request.words).score }
+  let score: number | undefined
+  try {
+    score = estimator.check(request.password, request.words).score
+  } catch {
+    // One password's failure is its own: the worker goes on answering the others.
+    score = undefined
+  }
+  const answer: StrengthAnswer = { id: request.id, score }
   parentPort?.postMessage(answer)
 })

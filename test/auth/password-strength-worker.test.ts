@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { passwordProblem, preloadPasswordPolicy } from '../../src/passwords/password-policy.js'
+import { strengthWorkerExits } from '../../src/metrics/metrics.js'
 import { terminateStrengthWorker } from '../../src/passwords/strength-estimator.js'
 
 const limits = { minLength: 8, maxLength: 128 }
@@ -37,8 +38,10 @@ test('strength estimate: concurrent checks each get their own answer', async () 
 })
 
 test('strength estimate: a check in flight when the worker dies is answered by a new one', async () => {
+  const exitsBefore = (await strengthWorkerExits.get()).values[0]?.value ?? 0
   const pending = [passwordProblem(expensive, {}, limits), passwordProblem('walrus quietly ate my toaster', {}, limits)]
   await terminateStrengthWorker()
+  assert.equal((await strengthWorkerExits.get()).values[0]?.value, exitsBefore + 1, 'the exit is counted for the operator')
   assert.deepEqual(await Promise.all(pending), ['Password is too easy to guess', undefined])
   assert.equal(await passwordProblem('Summer2024!', {}, limits), 'Password is too easy to guess', 'and later checks too')
 })
