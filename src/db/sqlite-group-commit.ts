@@ -19,11 +19,20 @@ export type GroupCommitWork<Args, Result> = (statements: SQLite.Statement[], arg
  */
 export function sqliteGroupCommit (sqlite: SQLite.Database) {
   return function prepare<Args, Result> (sqls: readonly string[], work: GroupCommitWork<Args, Result>, fallback: (args: Args) => Promise<Result>): (args: Args) => Promise<Result> {
-    let statements: SQLite.Statement[] | undefined
-    let queue: Array<{ args: Args, resolve: (result: Result) => void, reject: (error: unknown) => void }> = []
-    // Each call in a savepoint of its own (better-sqlite3 nests a transaction as a savepoint).
-    let one: ((args: Args) => Result) | undefined
-    let all: ((batch: typeof queue) => Array<{ ok: true, value: Result } | { ok: false, error: unknown }>) | undefined
+    // Prepared on first use: the tables exist only once the migrations have run.
+    let prepared: SQLite.Statement[] | undefined
+    const statements = (): SQLite.Statement[] => (prepared ??= sqls.map((sql) => sqlite.prepare(sql)))
+    type Call = { args: Args, resolve: (result: Result) => void, reject: (error: unknown) => void }
+    let queue: Call[] = []
+    // Each call in a savepoint of its own: better-sqlite3 nests a transaction as a savepoint.
+    const one = sqlite.transaction((args: Args) => work(statements(), args))
+    const all = sqlite.transaction((calls: Call[]) => calls.map((call) => {
+      try {
+        return { ok: true as const, value: one(call.args) }
+      } catch (error) {
+        return { ok: false as const, error }
+      }
+    }))
 
     function flush (): void {
       const batch = queue
@@ -33,23 +42,12 @@ export function sqliteGroupCommit (sqlite: SQLite.Database) {
         return
       }
       try {
-        statements ??= sqls.map((sql) => sqlite.prepare(sql))
-        const prepared = statements
-        one ??= sqlite.transaction((args: Args) => work(prepared, args))
-        const each = one
-        all ??= sqlite.transaction((calls: typeof queue) => calls.map((call) => {
-          try {
-            return { ok: true as const, value: each(call.args) }
-          } catch (error) {
-            return { ok: false as const, error }
-          }
-        }))
-        const outcomes = all(batch)
-        outcomes.forEach((outcome, i) => {
+        all(batch).forEach((outcome, i) => {
           if (outcome.ok) batch[i]!.resolve(outcome.value)
           else batch[i]!.reject(outcome.error)
         })
       } catch (error) {
+        // The commit (or the transaction's start) failed: nothing of the batch was written.
         for (const call of batch) call.reject(error)
       }
     }

@@ -7,20 +7,21 @@ import type { StrengthAnswer, StrengthRequest } from './strength-worker.js'
 
 /**
  * zxcvbn runs in a worker thread of its own, for two reasons:
- * - a check costs up to about 20 ms of CPU (bench/password-strength.ts), which on the event
- *   loop would stall every other request for as long;
+ * - a check costs about 20 ms of CPU for a typical passphrase and up to about 60 ms for a long
+ *   pattern (bench/password-strength.ts), which on the event loop would stall every other
+ *   request for as long;
  * - it allocates heavily, and on the main thread its garbage was promoted to the old space
  *   and kept there: the heap in use rose from 73 to 172 MiB in 8 s of sign-ups. The worker's
  *   heap has a ceiling of its own (`resourceLimits`), so V8 collects it instead of growing,
  *   and the main heap, whose caches are the operator's to size, keeps no cap.
  *
- * One worker per process, shared by every app built in it (the dictionaries cost about
- * 40 MiB; one copy is enough). It keeps the process alive only while a check is pending.
+ * One worker per process, shared by every app built in it (with its dictionaries it holds
+ * about 55 MiB; one copy is enough). It keeps the process alive only while a check is pending.
  */
 
 /**
  * The worker's old space, in MiB. Its live data (the built dictionaries and matchers) is
- * about 50 MiB; the rest is room for one check's garbage. If a check ever outgrows it the
+ * about 31 MiB; the rest is room for the checks' garbage (48 MiB made them 25 % slower). If a check ever outgrows it the
  * worker dies, a new one starts, and the check is tried once more there.
  */
 const WORKER_OLD_SPACE_MB = 96
