@@ -54,13 +54,14 @@ export const rateLimitHits = new Counter({
   registers: [metricsRegistry]
 })
 
-/** BREACHED_PASSWORDS=hibp: each range API look-up, by outcome (breached, clean, error). */
+/** Each end of the password-strength worker (src/passwords/strength-estimator.ts): none is planned. */
 export const strengthWorkerExits = new Counter({
   name: 'authd_password_strength_worker_exits_total',
   help: 'Unplanned ends of the password-strength worker thread (each is replaced at once; more than a few is a bug)',
   registers: [metricsRegistry]
 })
 
+/** BREACHED_PASSWORDS=hibp: each range API look-up, by outcome (breached, clean, error). */
 export const breachedPasswordChecks = new Counter({
   name: 'authd_breached_password_checks_total',
   help: 'Breached-password look-ups by outcome: breached, clean, error (failed open)',
