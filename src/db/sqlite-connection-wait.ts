@@ -1,4 +1,4 @@
-import { type DatabaseConnection, type Driver, SqliteDialect, type SqliteDialectConfig } from 'kysely'
+import { CompiledQuery, type DatabaseConnection, type Driver, SqliteDialect, type SqliteDialectConfig } from 'kysely'
 import { DatabaseUnavailableError } from '../lib/outage.js'
 
 /**
@@ -8,6 +8,12 @@ import { DatabaseUnavailableError } from '../lib/outage.js'
  * without end. A query that waits for its own transaction (a write through `db` from inside
  * `db.transaction()`) would otherwise hang that request and every request after it: with the
  * bound, it fails, the transaction rolls back and the connection is free again.
+ *
+ * Its transactions begin IMMEDIATE, taking the write lock first. A deferred transaction that
+ * reads, then writes after another process (the CLI beside the server) has committed, fails at
+ * once with SQLITE_BUSY_SNAPSHOT, which `busy_timeout` does not wait out; an immediate one waits
+ * for the lock up to `busy_timeout` and then sees the newest data. In this process the one
+ * connection already runs one transaction at a time, so nothing is serialised that was not.
  */
 export class BoundedWaitSqliteDialect extends SqliteDialect {
   constructor (config: SqliteDialectConfig, private readonly waitMs: number) {
@@ -33,6 +39,9 @@ export class BoundedWaitSqliteDialect extends SqliteDialect {
       } finally {
         clearTimeout(timer)
       }
+    }
+    driver.beginTransaction = async (connection): Promise<void> => {
+      await connection.executeQuery(CompiledQuery.raw('begin immediate'))
     }
     return driver
   }

@@ -42,7 +42,8 @@ export function sqliteGroupCommit (sqlite: SQLite.Database) {
         return
       }
       try {
-        all(batch).forEach((outcome, i) => {
+        // IMMEDIATE for the reason Kysely's transactions are (sqlite-connection-wait.ts).
+        all.immediate(batch).forEach((outcome, i) => {
           if (outcome.ok) batch[i]!.resolve(outcome.value)
           else batch[i]!.reject(outcome.error)
         })

@@ -176,7 +176,7 @@ test('each imported user gets an admin.user.create audit event, written with its
   const result = await runAdminCli(['import', 'users', path, '--batch-size', '3', '--json'], { env: { DATABASE_URL: databaseUrl } })
   assert.equal(result.code, 1, result.stderr)
   const report = JSON.parse(result.stdout)
-  assert.equal(report.imported, 2)
+  assert.equal(report.imported, 2, result.stdout)
   assert.deepEqual(report.rejected.map((r: { line: number, code: string }) => [r.line, r.code]), [[3, 'email_taken'], [4, 'validation_error'], [5, 'validation_error']])
 
   // Read back as a superuser would, through the audit API.
