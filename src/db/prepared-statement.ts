@@ -3,7 +3,8 @@ import { CompiledQuery, type Kysely } from 'kysely'
 import type pg from 'pg'
 import { type SqliteGroupCommit, sqliteGroupCommit } from './sqlite-group-commit.js'
 
-export type SqlValue = string | number | null
+/** A parameter; arrays (PostgreSQL only) bind as PostgreSQL arrays, for `unnest`. */
+export type SqlValue = string | number | null | ReadonlyArray<string | number | null>
 
 /**
  * One SQL statement of a hot path, prepared once per database and run without building a

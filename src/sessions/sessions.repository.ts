@@ -1,6 +1,7 @@
 import type { Insertable } from 'kysely'
 import type { Db } from '../database.js'
 import type { SqlValue, StatementPreparer } from '../db/prepared-statement.js'
+import { batchPerTurn } from '../db/turn-batch.js'
 import type { UserRow } from '../users/users.table.js'
 import type { SessionRow, SessionsTable } from './sessions.table.js'
 
@@ -22,6 +23,28 @@ type RotatedSession = { user_id: string, client_id: string | null, amr: string |
 const ROTATION_WHERE = 'id = ? and refresh_token_hash = ? and revoked_at is null and expires_at > ? and created_at > ? ' +
   'and (cast(? as text) is null or client_id = ? or (client_id is null and cast(? as text) = cast(? as text)))'
 
+const PG_DEADLOCK = '40P01'
+
+/**
+ * PostgreSQL: the rotations of one event-loop turn in one statement, one round trip and one
+ * commit. Each input row carries its own conditions, as ROTATION_WHERE does for one. Two rows
+ * for one session (two refreshes of one token in the same turn) join the same session row:
+ * PostgreSQL updates a row once per statement, with one of them, so exactly one wins and the
+ * other finds its token rotated out, as if it had come a moment later. The plan walks the
+ * input in order (a nested loop over it), which the caller sorts by session id, so the row
+ * locks of two batches are taken in one order.
+ */
+const BATCH_ROTATION_SQL = 'with input as (select * from unnest(cast(? as text[]), cast(? as text[]), cast(? as text[]), ' +
+  'cast(? as timestamptz[]), cast(? as timestamptz[]), cast(? as timestamptz[]), cast(? as text[]), cast(? as text[]), cast(? as int[])) ' +
+  'as input(id, old_hash, new_hash, now, expires_at, created_after, client_id, default_client_id, n)), ' +
+  'rotated as (update sessions set refresh_token_hash = input.new_hash, last_used_at = input.now, expires_at = input.expires_at from input ' +
+  'where sessions.id = input.id and sessions.refresh_token_hash = input.old_hash and sessions.revoked_at is null ' +
+  'and sessions.expires_at > input.now and sessions.created_at > input.created_after ' +
+  'and (input.client_id is null or sessions.client_id = input.client_id or (sessions.client_id is null and input.default_client_id = input.client_id)) ' +
+  'returning input.n, input.old_hash, input.now, sessions.id, sessions.user_id, sessions.client_id, sessions.amr), ' +
+  'remembered as (insert into rotated_refresh_tokens (token_hash, session_id, rotated_at) select old_hash, id, now from rotated) ' +
+  'select n, user_id, client_id, amr from rotated'
+
 /**
  * Rotates the refresh token: only the request that still holds the current hash matches the
  * WHERE clause (PostgreSQL re-checks it after waiting for a concurrent rotation's row lock),
@@ -31,7 +54,8 @@ const ROTATION_WHERE = 'id = ? and refresh_token_hash = ? and revoked_at is null
  *
  * Prepared once, no query built per refresh. On PostgreSQL one statement does both (a
  * data-modifying WITH: the update and the insert commit together), one round trip as a
- * named prepared statement; SQLite has no such WITH, so there the two run in a savepoint of
+ * named prepared statement, and the refreshes of one event-loop turn share one (see
+ * BATCH_ROTATION_SQL); SQLite has no such WITH, so there the two run in a savepoint of
  * their own, in a transaction that the refreshes of one event-loop turn share (group commit).
  */
 export function prepareRefreshRotation (statements: StatementPreparer, db: Db): (args: RefreshRotation) => Promise<RotatedSession | undefined> {
@@ -46,7 +70,29 @@ export function prepareRefreshRotation (statements: StatementPreparer, db: Db): 
       'with rotated as (update sessions set refresh_token_hash = ?, last_used_at = ?, expires_at = ? where ' + ROTATION_WHERE +
       ' returning id, user_id, client_id, amr), remembered as (insert into rotated_refresh_tokens (token_hash, session_id, rotated_at) ' +
       'select cast(? as text), id, cast(? as timestamptz) from rotated) select user_id, client_id, amr from rotated')
-    return async (args) => toRotated((await rotateAndRemember([...params(args), args.oldHash, args.now]))[0])
+    const one = async (args: RefreshRotation): Promise<RotatedSession | undefined> =>
+      toRotated((await rotateAndRemember([...params(args), args.oldHash, args.now]))[0])
+    const many = statements.prepare<RotatedSession & { n: number }>('authd_rotate_refresh_tokens', BATCH_ROTATION_SQL)
+    return batchPerTurn(async (batch: RefreshRotation[]) => {
+      if (batch.length === 1) return [await one(batch[0]!)]
+      // Sorted by session id, so two batches (two instances) lock shared sessions in one
+      // order; should PostgreSQL still report a deadlock, each call is retried on its own.
+      const order = batch.map((args, i) => ({ args, n: i + 1 })).sort((a, b) => a.args.id < b.args.id ? -1 : a.args.id > b.args.id ? 1 : 0)
+      const column = <V extends string | null>(pick: (args: RefreshRotation) => V): V[] => order.map(({ args }) => pick(args))
+      let rows: Array<RotatedSession & { n: number }>
+      try {
+        rows = await many([
+          column((a) => a.id), column((a) => a.oldHash), column((a) => a.newHash), column((a) => a.now), column((a) => a.expiresAt),
+          column((a) => a.createdAfter), column((a) => a.clientId ?? null), column((a) => a.defaultClientId ?? null), order.map(({ n }) => n)
+        ])
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== PG_DEADLOCK) throw error
+        return Promise.all(batch.map(one))
+      }
+      const results: Array<RotatedSession | undefined> = batch.map(() => undefined)
+      for (const row of rows) results[row.n - 1] = toRotated(row)
+      return results
+    })
   }
   const rotateSql = 'update sessions set refresh_token_hash = ?, last_used_at = ?, expires_at = ? where ' + ROTATION_WHERE + ' returning user_id, client_id, amr'
   const rememberSql = 'insert into rotated_refresh_tokens (token_hash, session_id, rotated_at) values (?, ?, ?)'
