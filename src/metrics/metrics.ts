@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import type { FastifyInstance, FastifyPluginAsync, onResponseHookHandler } from 'fastify'
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { bearerToken } from '../http/bearer.js'
 import { Errors } from '../http/errors.js'
@@ -154,13 +154,6 @@ type Observer = ReturnType<typeof httpRequestDuration.labels>
 /** A route's histogram children by method, then status code: bound once, then reused. */
 type BoundSeries = Record<string, Record<number, Observer>>
 
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** Filled by `observeHttpMetrics` for every route (see there). */
-    httpMetrics?: { route: string, series: BoundSeries }
-  }
-}
-
 /** The histogram child for this route, method and status, bound on first use. */
 function observerFor (metrics: { route: string, series: BoundSeries }, method: string, status: number): Observer {
   const byStatus = metrics.series[method] ??= {}
@@ -178,16 +171,23 @@ function recordHttpRequest (httpMetrics: { route: string, series: BoundSeries } 
 /**
  * Times every request into `http_request_duration_seconds`. Labels use the route *pattern*
  * (`/api/v1/auth/sessions/:id`), never the raw URL: ids and query strings would make the
- * series unbounded. Each route carries its own label sets in its config, bound when first
- * used, so a request costs two property look-ups and the observation: no key string, no map.
- * Global hooks: register at the root, before the routes.
+ * series unbounded. Each route gets an `onResponse` hook of its own that holds its label sets,
+ * bound when first used: a request costs a property look-up and the observation, with no
+ * key string, no map, and no read of `request.routeOptions` (a getter that builds an object
+ * on each read). Global hooks: register at the root, before the routes.
  */
 export function observeHttpMetrics (app: FastifyInstance): void {
   app.addHook('onRoute', (route) => {
-    route.config = { ...route.config, httpMetrics: { route: route.url, series: {} } }
+    const metrics = { route: route.url, series: {} as BoundSeries }
+    const observe: onResponseHookHandler = (request, reply, done) => {
+      recordHttpRequest(metrics, request.method, reply.statusCode, reply.elapsedTime)
+      done()
+    }
+    route.onResponse = route.onResponse === undefined ? [observe] : [observe, ...[route.onResponse].flat()]
   })
+  // Requests that matched no route have none of those hooks.
   app.addHook('onResponse', (request, reply, done) => {
-    recordHttpRequest(request.routeOptions.config.httpMetrics, request.method, reply.statusCode, reply.elapsedTime)
+    if (request.is404) recordHttpRequest(undefined, request.method, reply.statusCode, reply.elapsedTime)
     done()
   })
 }

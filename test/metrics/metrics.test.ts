@@ -29,12 +29,17 @@ test('/metrics counts requests by route pattern and status, with latency', async
   }
   assert.equal((await app.inject({ method: 'GET', url: '/api/v1/auth/me' })).statusCode, 401)
   assert.equal((await app.inject({ method: 'GET', url: '/no/such/path/123' })).statusCode, 404)
+  assert.equal((await app.inject({ method: 'HEAD', url: '/api/v1/auth/me', headers: bearer(user.accessToken) })).statusCode, 200)
+  const unmatchedSeries = 'http_request_duration_seconds_count{method="GET",route="unmatched",status_code="404"}'
+  const headSeries = 'http_request_duration_seconds_count{method="HEAD",route="/api/v1/auth/me",status_code="200"}'
   const after = await scrape(app)
   assert.equal(valueOf(after, meSeries) - valueOf(before, meSeries), 3)
   assert.equal(valueOf(after, unauthorizedSeries) - valueOf(before, unauthorizedSeries), 1)
   assert.match(after, /http_request_duration_seconds_bucket\{le="0.005",method="GET",route="\/api\/v1\/auth\/me",status_code="200"\}/)
   // Unknown paths share one series: raw URLs would make the label set unbounded.
-  assert.ok(valueOf(after, 'http_request_duration_seconds_count{method="GET",route="unmatched",status_code="404"}') >= 1)
+  assert.equal(valueOf(after, unmatchedSeries) - valueOf(before, unmatchedSeries), 1)
+  // Each request is observed once, also on the HEAD route Fastify derives from the GET.
+  assert.equal(valueOf(after, headSeries) - valueOf(before, headSeries), 1)
   assert.doesNotMatch(after, /no\/such\/path/)
   assert.match(after, /process_resident_memory_bytes/)
 })
