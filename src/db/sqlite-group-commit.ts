@@ -1,4 +1,5 @@
 import type SQLite from 'better-sqlite3'
+import { batchPerTurn, type CallOutcome } from './turn-batch.js'
 
 /** One unit of work: its statements (prepared once, in the order given) and its arguments. */
 export type GroupCommitWork<Args, Result> = (statements: SQLite.Statement[], args: Args) => Result
@@ -22,40 +23,20 @@ export function sqliteGroupCommit (sqlite: SQLite.Database) {
     // Prepared on first use: the tables exist only once the migrations have run.
     let prepared: SQLite.Statement[] | undefined
     const statements = (): SQLite.Statement[] => (prepared ??= sqls.map((sql) => sqlite.prepare(sql)))
-    type Call = { args: Args, resolve: (result: Result) => void, reject: (error: unknown) => void }
-    let queue: Call[] = []
     // Each call in a savepoint of its own: better-sqlite3 nests a transaction as a savepoint.
     const one = sqlite.transaction((args: Args) => work(statements(), args))
-    const all = sqlite.transaction((calls: Call[]) => calls.map((call) => {
+    // IMMEDIATE for the reason Kysely's transactions are (sqlite-connection-wait.ts).
+    const all = sqlite.transaction((batch: Args[]) => batch.map((args): CallOutcome<Result> => {
       try {
-        return { ok: true as const, value: one(call.args) }
+        return { status: 'fulfilled', value: one(args) }
       } catch (error) {
-        return { ok: false as const, error }
+        return { status: 'rejected', reason: error }
       }
-    }))
-
-    function flush (): void {
-      const batch = queue
-      queue = []
-      if (sqlite.inTransaction) {
-        for (const call of batch) fallback(call.args).then(call.resolve, call.reject)
-        return
-      }
-      try {
-        // IMMEDIATE for the reason Kysely's transactions are (sqlite-connection-wait.ts).
-        all.immediate(batch).forEach((outcome, i) => {
-          if (outcome.ok) batch[i]!.resolve(outcome.value)
-          else batch[i]!.reject(outcome.error)
-        })
-      } catch (error) {
-        // The commit (or the transaction's start) failed: nothing of the batch was written.
-        for (const call of batch) call.reject(error)
-      }
-    }
-
-    return (args) => new Promise<Result>((resolve, reject) => {
-      if (queue.push({ args, resolve, reject }) === 1) setImmediate(flush)
-    })
+    })).immediate
+    // Synchronous up to its return: the batch's transaction runs and commits before any
+    // other code, and a failed commit (or start) rejects the whole batch.
+    return batchPerTurn<Args, Result>(async (batch) =>
+      sqlite.inTransaction ? Promise.allSettled(batch.map(fallback)) : all(batch))
   }
 }
 

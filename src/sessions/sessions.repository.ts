@@ -1,7 +1,7 @@
 import type { Insertable } from 'kysely'
 import type { Db } from '../database.js'
 import type { SqlValue, StatementPreparer } from '../db/prepared-statement.js'
-import { batchPerTurn } from '../db/turn-batch.js'
+import { batchPerTurn, fulfilled } from '../db/turn-batch.js'
 import type { UserRow } from '../users/users.table.js'
 import type { SessionRow, SessionsTable } from './sessions.table.js'
 
@@ -74,7 +74,7 @@ export function prepareRefreshRotation (statements: StatementPreparer, db: Db): 
       toRotated((await rotateAndRemember([...params(args), args.oldHash, args.now]))[0])
     const many = statements.prepare<RotatedSession & { n: number }>('authd_rotate_refresh_tokens', BATCH_ROTATION_SQL)
     return batchPerTurn(async (batch: RefreshRotation[]) => {
-      if (batch.length === 1) return [await one(batch[0]!)]
+      if (batch.length === 1) return fulfilled([await one(batch[0]!)])
       // Sorted by session id, so two batches (two instances) lock shared sessions in one
       // order; should PostgreSQL still report a deadlock, each call is retried on its own.
       const order = batch.map((args, i) => ({ args, n: i + 1 })).sort((a, b) => a.args.id < b.args.id ? -1 : a.args.id > b.args.id ? 1 : 0)
@@ -87,11 +87,11 @@ export function prepareRefreshRotation (statements: StatementPreparer, db: Db): 
         ])
       } catch (error) {
         if ((error as { code?: unknown }).code !== PG_DEADLOCK) throw error
-        return Promise.all(batch.map(one))
+        return Promise.allSettled(batch.map(one))
       }
       const results: Array<RotatedSession | undefined> = batch.map(() => undefined)
       for (const row of rows) results[row.n - 1] = toRotated(row)
-      return results
+      return fulfilled(results)
     })
   }
   const rotateSql = 'update sessions set refresh_token_hash = ?, last_used_at = ?, expires_at = ? where ' + ROTATION_WHERE + ' returning user_id, client_id, amr'
