@@ -19,7 +19,7 @@ type RotatedSession = { user_id: string, client_id: string | null, amr: string |
 
 // The rotation's conditions: the current hash, live, within both lifetimes, and for the client
 // the token was issued to (sessions from before client ids were recorded, null, belong to the
-// default client).
+// default client). SQLite's form; BATCH_ROTATION_SQL states the same per input row.
 const ROTATION_WHERE = 'id = ? and refresh_token_hash = ? and revoked_at is null and expires_at > ? and created_at > ? ' +
   'and (cast(? as text) is null or client_id = ? or (client_id is null and cast(? as text) = cast(? as text)))'
 
@@ -54,7 +54,7 @@ const BATCH_ROTATION_SQL = 'with input as (select * from unnest(cast(? as text[]
  *
  * Prepared once, no query built per refresh. On PostgreSQL one statement does both (a
  * data-modifying WITH: the update and the insert commit together), one round trip as a
- * named prepared statement, and the refreshes of one event-loop turn share one (see
+ * named prepared statement, for all the refreshes of one event-loop turn (see
  * BATCH_ROTATION_SQL); SQLite has no such WITH, so there the two run in a savepoint of
  * their own, in a transaction that the refreshes of one event-loop turn share (group commit).
  */
@@ -66,32 +66,27 @@ export function prepareRefreshRotation (statements: StatementPreparer, db: Db): 
   const toRotated = (row: RotatedSession | undefined): RotatedSession | undefined =>
     row ? { user_id: row.user_id, client_id: row.client_id ?? null, amr: row.amr ?? null } : undefined
   if (statements.dialect === 'postgres') {
-    const rotateAndRemember = statements.prepare<RotatedSession>('authd_rotate_refresh_token',
-      'with rotated as (update sessions set refresh_token_hash = ?, last_used_at = ?, expires_at = ? where ' + ROTATION_WHERE +
-      ' returning id, user_id, client_id, amr), remembered as (insert into rotated_refresh_tokens (token_hash, session_id, rotated_at) ' +
-      'select cast(? as text), id, cast(? as timestamptz) from rotated) select user_id, client_id, amr from rotated')
-    const one = async (args: RefreshRotation): Promise<RotatedSession | undefined> =>
-      toRotated((await rotateAndRemember([...params(args), args.oldHash, args.now]))[0])
-    const many = statements.prepare<RotatedSession & { n: number }>('authd_rotate_refresh_tokens', BATCH_ROTATION_SQL)
-    return batchPerTurn(async (batch: RefreshRotation[]) => {
-      if (batch.length === 1) return fulfilled([await one(batch[0]!)])
-      // Sorted by session id, so two batches (two instances) lock shared sessions in one
-      // order; should PostgreSQL still report a deadlock, each call is retried on its own.
+    const rotateAll = statements.prepare<RotatedSession & { n: number }>('authd_rotate_refresh_tokens', BATCH_ROTATION_SQL)
+    const rotateBatch = async (batch: RefreshRotation[]): Promise<Array<RotatedSession | undefined>> => {
+      // Sorted by session id, so two batches (two instances) lock shared sessions in one order.
       const order = batch.map((args, i) => ({ args, n: i + 1 })).sort((a, b) => a.args.id < b.args.id ? -1 : a.args.id > b.args.id ? 1 : 0)
       const column = <V extends string | null>(pick: (args: RefreshRotation) => V): V[] => order.map(({ args }) => pick(args))
-      let rows: Array<RotatedSession & { n: number }>
-      try {
-        rows = await many([
-          column((a) => a.id), column((a) => a.oldHash), column((a) => a.newHash), column((a) => a.now), column((a) => a.expiresAt),
-          column((a) => a.createdAfter), column((a) => a.clientId ?? null), column((a) => a.defaultClientId ?? null), order.map(({ n }) => n)
-        ])
-      } catch (error) {
-        if ((error as { code?: unknown }).code !== PG_DEADLOCK) throw error
-        return Promise.allSettled(batch.map(one))
-      }
+      const rows = await rotateAll([
+        column((a) => a.id), column((a) => a.oldHash), column((a) => a.newHash), column((a) => a.now), column((a) => a.expiresAt),
+        column((a) => a.createdAfter), column((a) => a.clientId ?? null), column((a) => a.defaultClientId ?? null), order.map(({ n }) => n)
+      ])
       const results: Array<RotatedSession | undefined> = batch.map(() => undefined)
       for (const row of rows) results[row.n - 1] = toRotated(row)
-      return fulfilled(results)
+      return results
+    }
+    return batchPerTurn(async (batch: RefreshRotation[]) => {
+      try {
+        return fulfilled(await rotateBatch(batch))
+      } catch (error) {
+        // Should PostgreSQL still report a deadlock, each call is retried on its own.
+        if (batch.length === 1 || (error as { code?: unknown }).code !== PG_DEADLOCK) throw error
+        return Promise.allSettled(batch.map(async (args) => (await rotateBatch([args]))[0]))
+      }
     })
   }
   const rotateSql = 'update sessions set refresh_token_hash = ?, last_used_at = ?, expires_at = ? where ' + ROTATION_WHERE + ' returning user_id, client_id, amr'
