@@ -116,16 +116,16 @@ export async function buildServices (app: FastifyInstance, config: Config, deps:
   const sessions = createSessionRevocation({ db, clock, liveness })
   const authenticate = createAuthenticate({ signer, liveness })
 
-  const audit = createAuditLog({ db, clock, log: app.log, retentionDays: config.audit.retentionDays })
+  const audit = createAuditLog({ db, statements: database.statements, clock, log: app.log, retentionDays: config.audit.retentionDays })
   const auditRetention = scheduleAuditRetention(audit, app.log)
   app.addHook('onClose', async () => { auditRetention.stop() })
   await auditRetention.firstRun
 
   // With two-step verification on, a right password starts the second step instead of a session.
   const auth = createAuthService({ db, statements: database.statements, config, clock, hasher, signer, liveness, sessions, rateLimits, audit, passwordPolicy, secondStep: (user, client) => issueMfaChallenge(db, clock, user.id, client.clientId) })
-  const mfa = createMfaService({ db, config, clock, sessions, limiter: rateLimits.mfaPerAccount, audit, confirmPassword: auth.confirmPassword, inSessionTransaction: auth.inSessionTransaction })
+  const mfa = createMfaService({ db, statements: database.statements, config, clock, sessions, limiter: rateLimits.mfaPerAccount, audit, confirmPassword: auth.confirmPassword, inSessionTransaction: auth.inSessionTransaction })
   const mfaAdmin = createMfaAdminService({ db, config, clock, sessions })
-  const passkeys = createPasskeysService({ db, config, clock, limiter: rateLimits.passkeyPerIp, audit, inSessionTransaction: auth.inSessionTransaction })
+  const passkeys = createPasskeysService({ db, statements: database.statements, config, clock, limiter: rateLimits.passkeyPerIp, audit, inSessionTransaction: auth.inSessionTransaction })
   const users = createUsersService({ db, config, clock, hasher, sessions, passwordPolicy, notify: accountChangeNotices({ config, clock }) })
   const roles = createRolesService({ db, clock })
   // A refused ADMIN_PASSWORD stops start-up; close what is open so the process can exit.

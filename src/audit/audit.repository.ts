@@ -1,4 +1,5 @@
 import type { Db } from '../database.js'
+import type { StatementPreparer } from '../db/prepared-statement.js'
 import { newId } from '../lib/crypto.js'
 import type { AuditEventType } from './audit-events.js'
 
@@ -17,13 +18,35 @@ export async function recordAuditEvent (db: Db, event: AuditEventInput): Promise
   await db.insertInto('audit_events').values(toAuditRow(event)).execute()
 }
 
+/**
+ * `recordAuditEvent` compiled once per database, for the audit log, which every sign-in
+ * writes to: no query building per event.
+ */
+export function auditEventStatement (statements: StatementPreparer): (event: AuditEventInput, trx?: Db) => Promise<void> {
+  const insert = statements.compile<AuditRow, never>('authd_insert_audit_event', (db, slot) => db.insertInto('audit_events').values({
+    id: slot('id'),
+    type: slot('type'),
+    actor_id: slot('actor_id'),
+    user_id: slot('user_id'),
+    ip: slot('ip'),
+    user_agent: slot('user_agent'),
+    details: slot('details'),
+    created_at: slot('created_at')
+  }))
+  return async (event, trx) => {
+    await insert(toAuditRow(event), trx)
+  }
+}
+
 /** Appends several events in one statement (a bulk import's batch), in the caller's transaction. */
 export async function recordAuditEvents (db: Db, events: AuditEventInput[]): Promise<void> {
   if (events.length === 0) return
   await db.insertInto('audit_events').values(events.map(toAuditRow)).execute()
 }
 
-function toAuditRow (event: AuditEventInput) {
+type AuditRow = { id: string, type: string, actor_id: string | null, user_id: string | null, ip: string | null, user_agent: string | null, details: string | null, created_at: string }
+
+function toAuditRow (event: AuditEventInput): AuditRow {
   return {
     id: newId(),
     type: event.type,

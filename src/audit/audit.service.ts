@@ -1,9 +1,10 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Db } from '../database.js'
+import type { StatementPreparer } from '../db/prepared-statement.js'
 import type { Clock } from '../lib/clock.js'
 import { deleteAuditEventsBefore } from './audit-query.repository.js'
 import type { AuditEventType } from './audit-events.js'
-import { recordAuditEvent } from './audit.repository.js'
+import { auditEventStatement } from './audit.repository.js'
 
 export { AuditEvents, type AuditEventType } from './audit-events.js'
 
@@ -36,16 +37,17 @@ export interface AuditLog {
   prune: () => Promise<number>
 }
 
-export function createAuditLog (deps: { db: Db, clock: Clock, log: FastifyBaseLogger, retentionDays: number }): AuditLog {
+export function createAuditLog (deps: { db: Db, statements: StatementPreparer, clock: Clock, log: FastifyBaseLogger, retentionDays: number }): AuditLog {
   const { db, clock, log, retentionDays } = deps
+  const recordAuditEvent = auditEventStatement(deps.statements)
   return {
     async record (type, context, trx) {
       if (trx) {
-        await recordAuditEvent(trx, { type, ...context, at: clock.now() })
+        await recordAuditEvent({ type, ...context, at: clock.now() }, trx)
         return
       }
       try {
-        await recordAuditEvent(db, { type, ...context, at: clock.now() })
+        await recordAuditEvent({ type, ...context, at: clock.now() })
       } catch (error) {
         log.error({ err: error, auditType: type }, 'audit event not recorded')
       }

@@ -12,7 +12,7 @@ import { newId, randomToken, sha256 } from '../lib/crypto.js'
 import type { SessionLiveness } from '../sessions/session-liveness.js'
 import type { SessionRevocation } from '../sessions/session-revocation.js'
 import {
-  findSession, findSessionByRefreshHash, insertSession, listLiveSessions, liveSessionsBeyond, prepareRefreshRotation, wasRotatedOut
+  findSession, findSessionByRefreshHash, listLiveSessions, prepareRefreshRotation, sessionOpeningStatements, wasRotatedOut
 } from '../sessions/sessions.repository.js'
 import { type AuthRateLimits, isRateLimited } from '../rate-limits/rate-limit.js'
 import type { TokenSigner } from '../tokens/jwt.js'
@@ -102,6 +102,7 @@ export type AuthService = ReturnType<typeof createAuthService>
 export function createAuthService (deps: AuthServiceDeps) {
   const { db, config, clock, hasher, signer, liveness, sessions, rateLimits } = deps
   const rotateRefreshToken = prepareRefreshRotation(deps.statements, db)
+  const { insertSession, liveSessionsBeyond } = sessionOpeningStatements(deps.statements)
 
   /**
    * A refresh token that rotated nothing: reused when it is one the session rotated out (any
@@ -131,13 +132,16 @@ export function createAuthService (deps: AuthServiceDeps) {
     return signer.signAccessToken({ sub: user.id, sid: session.id, role: user.role, email: user.email, clientId: session.clientId, amr: session.amr })
   }
 
-  /** Opens a session for a verified user and issues its first token pair; `amr` says how it was verified. */
-  async function startSession (trx: Db, user: UserDto, client: ClientInfo, amr: readonly string[] = PASSWORD_AMR): Promise<IssuedTokens> {
+  /**
+   * Opens a session for a verified user and issues its first token pair; `amr` says how it
+   * was verified. In `trx` when given, else a statement committed on its own.
+   */
+  async function startSession (user: UserDto, client: ClientInfo, amr: readonly string[], trx?: Db): Promise<IssuedTokens> {
     const now = clock.now()
     const sessionId = newId()
     const secret = randomToken(32)
     const clientId = client.clientId ?? config.tokens.defaultClientId
-    await insertSession(trx, {
+    await insertSession({
       id: sessionId,
       user_id: user.id,
       client_id: clientId,
@@ -145,11 +149,10 @@ export function createAuthService (deps: AuthServiceDeps) {
       created_at: now.toISOString(),
       last_used_at: now.toISOString(),
       expires_at: addSeconds(now, Math.min(config.tokens.refreshTtlSeconds, config.tokens.sessionMaxAgeSeconds)).toISOString(),
-      revoked_at: null,
       ip: client.ip,
       user_agent: client.userAgent?.slice(0, 512) ?? null,
       amr: amr.join(' ')
-    })
+    }, trx)
     const access = await accessTokenFor(user, { id: sessionId, clientId, amr })
     return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken: `${sessionId}.${secret}`, user }
   }
@@ -164,7 +167,7 @@ export function createAuthService (deps: AuthServiceDeps) {
    * transaction holds, that write would wait for it forever.
    */
   async function enforceSessionCap (userId: string): Promise<void> {
-    const excess = await liveSessionsBeyond(db, userId, config.sessions.maxPerUser, clock.now().toISOString())
+    const excess = await liveSessionsBeyond(userId, config.sessions.maxPerUser, clock.now().toISOString())
     for (const id of excess) await sessions.revokeSession(id)
   }
 
@@ -177,7 +180,7 @@ export function createAuthService (deps: AuthServiceDeps) {
     const opened = new Set<string>()
     const result = await db.transaction().execute((trx) => work(trx, (user, client, amr) => {
       opened.add(user.id)
-      return startSession(trx, user, client, amr)
+      return startSession(user, client, amr, trx)
     }))
     for (const userId of opened) await enforceSessionCap(userId)
     return result
@@ -212,7 +215,7 @@ export function createAuthService (deps: AuthServiceDeps) {
         }
         await enqueueWelcomeMail(trx, { config, clock }, row)
         // A new account's first session: no cap to apply.
-        return startSession(trx, toUser(row), client)
+        return startSession(toUser(row), client, PASSWORD_AMR, trx)
       })
     },
 
@@ -316,7 +319,7 @@ export function createAuthService (deps: AuthServiceDeps) {
         await rateLimits.signinPerAccount.reset(email)
         throw Errors.mfaRequired(mfaToken)
       }
-      const tokens = await startSession(db, toUser(user), client)
+      const tokens = await startSession(toUser(user), client, PASSWORD_AMR)
       await enforceSessionCap(user.id)
       signinAttempts.inc({ outcome: 'success' })
       // Outside a transaction, like the failures: the hot path stays one insert, and an audit

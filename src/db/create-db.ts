@@ -88,7 +88,7 @@ export function createDb (url: string, options: CreateDbOptions = {}): DatabaseH
     db,
     dialect: 'postgres',
     close: () => db.destroy(),
-    statements: postgresPreparer(pool),
+    statements: postgresPreparer(pool, db),
     async verify () {
       try {
         const client = await pool.connect()

@@ -1,5 +1,5 @@
 import type SQLite from 'better-sqlite3'
-import { CompiledQuery, type Kysely } from 'kysely'
+import { type Compilable, CompiledQuery, type Kysely } from 'kysely'
 import type pg from 'pg'
 import { type SqliteGroupCommit, sqliteGroupCommit } from './sqlite-group-commit.js'
 
@@ -18,15 +18,61 @@ export type SqlValue = string | number | null | ReadonlyArray<string | number | 
  */
 export type PreparedStatement<Row> = (params: SqlValue[], trx?: Kysely<any>) => Promise<Row[]>
 
+/** The named values of one call of a compiled statement. */
+export type StatementArgs = Record<string, SqlValue>
+
+/** Stands for the call's value of `name` while the query is built (see `compile`). */
+export type Slot<Args extends StatementArgs> = <K extends keyof Args & string>(name: K) => Args[K]
+
+/** A compiled statement: one call with its named values, in `trx` when given. */
+export type CompiledStatement<Args extends StatementArgs, Row> = (args: Args, trx?: Kysely<any>) => Promise<Row[]>
+
 export interface StatementPreparer {
   /** For the few statements that need a form of their own per database. */
   readonly dialect: 'sqlite' | 'postgres'
   prepare: <Row>(name: string, sql: string) => PreparedStatement<Row>
   /**
+   * A statement written with Kysely's builder, built and compiled once (on first use), then
+   * prepared like `prepare`'s. `build` writes the query with `slot(name)` wherever a call's
+   * value goes; those values are bound per call, in the places Kysely compiled them to.
+   * Values only: a slot must not decide the query's shape (an `in` list, `is null`).
+   * Name the columns it returns, never `*`: PostgreSQL refuses to run a prepared `select *`
+   * again once a migration (run by a newer instance, say) adds a column ("cached plan must
+   * not change result type").
+   */
+  compile: <Args extends StatementArgs, Row>(name: string, build: (db: Kysely<any>, slot: Slot<Args>) => Compilable<Row>) => CompiledStatement<Args, Row>
+  /**
    * SQLite only: a write made of prepared statements whose calls in one event-loop turn share
    * a commit (see sqlite-group-commit.ts). PostgreSQL commits each on its own connection.
    */
   readonly groupCommit?: SqliteGroupCommit
+}
+
+/**
+ * A slot's stand-in while the query is built: a string no call's value is (a NUL, then the
+ * name), so that Kysely treats it as one bound value, and only that.
+ */
+const SLOT_PREFIX = '\u0000slot:'
+
+/**
+ * Builds and compiles the query once with `db` (whose dialect decides the SQL), and returns
+ * its text and how to lay one call's values out as its parameters.
+ */
+function compileOnce<Args extends StatementArgs> (db: Kysely<any>, build: (db: Kysely<any>, slot: Slot<Args>) => Compilable<unknown>): { sql: string, parameters: (args: Args) => SqlValue[] } {
+  const compiled = build(db, ((name: string) => SLOT_PREFIX + name) as Slot<Args>).compile()
+  const fill = compiled.parameters.map((value): (args: Args) => SqlValue => {
+    if (typeof value === 'string' && value.startsWith(SLOT_PREFIX)) {
+      const name = value.slice(SLOT_PREFIX.length)
+      return (args) => {
+        const given = args[name]
+        if (given === undefined) throw new Error(`compiled statement: no value for ${name}`)
+        return given
+      }
+    }
+    // A constant of the query itself (a literal written into the builder).
+    return () => value as SqlValue
+  })
+  return { sql: compiled.sql, parameters: (args) => fill.map((take) => take(args)) }
 }
 
 /**
@@ -37,18 +83,32 @@ export interface StatementPreparer {
  * goes through Kysely, which queues it behind the transaction.
  */
 export function sqlitePreparer (sqlite: SQLite.Database, db: Kysely<any>): StatementPreparer {
+  function prepare<Row> (_name: string, sql: string): PreparedStatement<Row> {
+    let statement: SQLite.Statement | undefined
+    return async (params, trx) => {
+      if (trx) return (await trx.executeQuery<Row>(CompiledQuery.raw(sql, params))).rows
+      if (sqlite.inTransaction) return (await db.executeQuery<Row>(CompiledQuery.raw(sql, params))).rows
+      statement ??= sqlite.prepare(sql)
+      return statement.reader ? statement.all(...params) as Row[] : (statement.run(...params), [])
+    }
+  }
   return {
     dialect: 'sqlite',
     groupCommit: sqliteGroupCommit(sqlite),
-    prepare<Row>(_name: string, sql: string): PreparedStatement<Row> {
-      let statement: SQLite.Statement | undefined
-      return async (params, trx) => {
-        if (trx) return (await trx.executeQuery<Row>(CompiledQuery.raw(sql, params))).rows
-        if (sqlite.inTransaction) return (await db.executeQuery<Row>(CompiledQuery.raw(sql, params))).rows
-        statement ??= sqlite.prepare(sql)
-        return statement.reader ? statement.all(...params) as Row[] : (statement.run(...params), [])
-      }
+    prepare,
+    compile: (name, build) => compiled(db, build, (sql) => prepare(name, sql))
+  }
+}
+
+/** `compile` on top of a dialect's `prepare`: compiled, and prepared, on first use. */
+function compiled<Args extends StatementArgs, Row> (db: Kysely<any>, build: (db: Kysely<any>, slot: Slot<Args>) => Compilable<Row>, prepare: (sql: string) => PreparedStatement<Row>): CompiledStatement<Args, Row> {
+  let statement: { run: PreparedStatement<Row>, parameters: (args: Args) => SqlValue[] } | undefined
+  return async (args, trx) => {
+    if (!statement) {
+      const { sql, parameters } = compileOnce(db, build)
+      statement = { run: prepare(sql), parameters }
     }
+    return await statement.run(statement.parameters(args), trx)
   }
 }
 
@@ -57,15 +117,20 @@ export function sqlitePreparer (sqlite: SQLite.Database, db: Kysely<any>): State
  * then sends only Bind/Execute). Outside any Kysely transaction: it takes its own connection
  * from the pool and commits on its own, as a single statement does.
  */
-export function postgresPreparer (pool: pg.Pool): StatementPreparer {
+export function postgresPreparer (pool: pg.Pool, db: Kysely<any>): StatementPreparer {
+  /** `text` with PostgreSQL's own placeholders (`$1, $2, …`). */
+  function named<Row> (name: string, text: string): PreparedStatement<Row> {
+    return async (params, trx) => trx
+      ? (await trx.executeQuery<Row>(CompiledQuery.raw(text, params))).rows
+      : (await pool.query({ name, text, values: params })).rows as Row[]
+  }
   return {
     dialect: 'postgres',
     prepare<Row>(name: string, sql: string): PreparedStatement<Row> {
       let n = 0
-      const text = sql.replace(/\?/g, () => `$${++n}`)
-      return async (params, trx) => trx
-        ? (await trx.executeQuery<Row>(CompiledQuery.raw(text, params))).rows
-        : (await pool.query({ name, text, values: params })).rows as Row[]
-    }
+      return named<Row>(name, sql.replace(/\?/g, () => `$${++n}`))
+    },
+    // Kysely's PostgreSQL compiler already numbers the placeholders.
+    compile: (name, build) => compiled(db, build, (text) => named(name, text))
   }
 }

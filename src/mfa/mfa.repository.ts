@@ -1,9 +1,69 @@
 import type { Db } from '../database.js'
+import type { StatementPreparer } from '../db/prepared-statement.js'
 import type { MfaChallengeRow, MfaRecoveryCodeRow, MfaTotpRow } from './mfa.table.js'
 
-export function findTotp (db: Db, userId: string): Promise<MfaTotpRow | undefined> {
-  return db.selectFrom('mfa_totp').selectAll().where('user_id', '=', userId).executeTakeFirst()
+// Named, never `*`: see StatementPreparer.compile.
+const TOTP_COLUMNS = ['user_id', 'secret', 'confirmed_at', 'last_used_step', 'created_at'] as const satisfies ReadonlyArray<keyof MfaTotpRow>
+const RECOVERY_CODE_COLUMNS = ['id', 'user_id', 'salt', 'code_hash', 'used_at', 'created_at'] as const satisfies ReadonlyArray<keyof MfaRecoveryCodeRow>
+const CHALLENGE_COLUMNS = ['token_hash', 'user_id', 'client_id', 'failed_attempts', 'used_at', 'created_at', 'expires_at'] as const satisfies ReadonlyArray<keyof MfaChallengeRow>
+
+/**
+ * The statements of the second step of a sign-in (and the factor look-ups every MFA action
+ * makes), built and compiled once per database: no query building per verification.
+ */
+export function mfaStatements (statements: StatementPreparer) {
+  const totpOf = statements.compile<{ userId: string }, MfaTotpRow>('authd_mfa_totp',
+    (db, slot) => db.selectFrom('mfa_totp').select(TOTP_COLUMNS).where('user_id', '=', slot('userId')))
+  const recoveryCodesOf = statements.compile<{ userId: string }, MfaRecoveryCodeRow>('authd_mfa_recovery_codes',
+    (db, slot) => db.selectFrom('mfa_recovery_codes').select(RECOVERY_CODE_COLUMNS).where('user_id', '=', slot('userId')))
+  const challengeOf = statements.compile<{ tokenHash: string }, MfaChallengeRow>('authd_mfa_challenge',
+    (db, slot) => db.selectFrom('mfa_challenges').select(CHALLENGE_COLUMNS).where('token_hash', '=', slot('tokenHash')))
+  const claim = statements.compile<{ tokenHash: string, now: string, maxFailures: number }, MfaChallengeRow>('authd_mfa_claim_challenge',
+    (db, slot) => db.updateTable('mfa_challenges').set({ used_at: slot('now') })
+      .where('token_hash', '=', slot('tokenHash'))
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', slot('now'))
+      .where('failed_attempts', '<', slot('maxFailures'))
+      .returning(CHALLENGE_COLUMNS))
+  const useStep = statements.compile<{ userId: string, step: number }, { user_id: string }>('authd_mfa_use_totp_step',
+    (db, slot) => db.updateTable('mfa_totp').set({ last_used_step: slot('step') })
+      .where('user_id', '=', slot('userId'))
+      .where('confirmed_at', 'is not', null)
+      .where((eb) => eb.or([eb('last_used_step', 'is', null), eb('last_used_step', '<', slot('step'))]))
+      .returning('user_id'))
+  return {
+    async findTotp (userId: string): Promise<MfaTotpRow | undefined> {
+      return (await totpOf({ userId }))[0]
+    },
+
+    listRecoveryCodes (userId: string): Promise<MfaRecoveryCodeRow[]> {
+      return recoveryCodesOf({ userId })
+    },
+
+    async findChallenge (tokenHash: string): Promise<MfaChallengeRow | undefined> {
+      return (await challengeOf({ tokenHash }))[0]
+    },
+
+    /**
+     * Takes the challenge for one verification: only a live one (not used, not expired, fewer
+     * than `maxFailures` wrong codes) that no other request holds. One statement, so of
+     * concurrent verifications exactly one gets it.
+     */
+    async claimChallenge (tokenHash: string, now: string, maxFailures: number): Promise<MfaChallengeRow | undefined> {
+      return (await claim({ tokenHash, now, maxFailures }))[0]
+    },
+
+    /**
+     * Records that the code of `step` was used, only if no code of this or a later step was
+     * accepted before: the replay check and the write are one atomic statement.
+     */
+    async useTotpStep (trx: Db, userId: string, step: number): Promise<boolean> {
+      return (await useStep({ userId, step }, trx)).length === 1
+    }
+  }
 }
+
+export type MfaStatements = ReturnType<typeof mfaStatements>
 
 /** Replaces a pending (unconfirmed) set-up; a confirmed factor stays (the insert then fails on the key). */
 export async function insertPendingTotp (db: Db, row: { userId: string, secret: string, now: string }): Promise<void> {
@@ -21,27 +81,10 @@ export async function confirmPendingTotp (db: Db, userId: string, step: number, 
   return Number(result.numUpdatedRows) === 1
 }
 
-/**
- * Records that the code of `step` was used, only if no code of this or a later step was
- * accepted before: the replay check and the write are one atomic statement.
- */
-export async function useTotpStep (db: Db, userId: string, step: number): Promise<boolean> {
-  const result = await db.updateTable('mfa_totp').set({ last_used_step: step })
-    .where('user_id', '=', userId)
-    .where('confirmed_at', 'is not', null)
-    .where((eb) => eb.or([eb('last_used_step', 'is', null), eb('last_used_step', '<', step)]))
-    .executeTakeFirst()
-  return Number(result.numUpdatedRows) === 1
-}
-
 export async function deleteMfaFactors (db: Db, userId: string): Promise<boolean> {
   const totp = await db.deleteFrom('mfa_totp').where('user_id', '=', userId).executeTakeFirst()
   await db.deleteFrom('mfa_recovery_codes').where('user_id', '=', userId).execute()
   return Number(totp.numDeletedRows) > 0
-}
-
-export function listRecoveryCodes (db: Db, userId: string): Promise<MfaRecoveryCodeRow[]> {
-  return db.selectFrom('mfa_recovery_codes').selectAll().where('user_id', '=', userId).execute()
 }
 
 export async function replaceRecoveryCodes (db: Db, userId: string, codes: Array<{ id: string, salt: string, codeHash: string }>, now: string): Promise<void> {
@@ -60,25 +103,6 @@ export async function useRecoveryCode (db: Db, id: string, now: string): Promise
 
 export async function insertChallenge (db: Db, row: MfaChallengeRow): Promise<void> {
   await db.insertInto('mfa_challenges').values(row).execute()
-}
-
-export function findChallenge (db: Db, tokenHash: string): Promise<MfaChallengeRow | undefined> {
-  return db.selectFrom('mfa_challenges').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst()
-}
-
-/**
- * Takes the challenge for one verification: only a live one (not used, not expired, fewer
- * than `maxFailures` wrong codes) that no other request holds. One statement, so of
- * concurrent verifications exactly one gets it.
- */
-export async function claimChallenge (db: Db, tokenHash: string, now: string, maxFailures: number): Promise<MfaChallengeRow | undefined> {
-  return db.updateTable('mfa_challenges').set({ used_at: now })
-    .where('token_hash', '=', tokenHash)
-    .where('used_at', 'is', null)
-    .where('expires_at', '>', now)
-    .where('failed_attempts', '<', maxFailures)
-    .returningAll()
-    .executeTakeFirst()
 }
 
 /** After a wrong code: one more failure, and the challenge is free again (until the limit). */

@@ -2,6 +2,7 @@ import { AuditEvents, type AuditLog } from '../audit/audit.service.js'
 import type { AuthService, ClientInfo, IssuedTokens } from '../auth/auth.service.js'
 import type { Config } from '../config/index.js'
 import type { Db } from '../database.js'
+import type { StatementPreparer } from '../db/prepared-statement.js'
 import { uniqueViolationColumn } from '../db/errors.js'
 import { Errors } from '../http/errors.js'
 import type { RateLimiter } from '../rate-limits/rate-limit.js'
@@ -19,8 +20,7 @@ import type { UserRow } from '../users/users.table.js'
 import { enqueueMfaMail } from './mfa-mail.js'
 import { MFA_TOKEN_MAX_FAILURES } from './mfa-challenges.js'
 import {
-  claimChallenge, confirmPendingTotp, deleteMfaFactors, findChallenge, findTotp, insertPendingTotp, listRecoveryCodes,
-  releaseChallengeAfterFailure, replaceRecoveryCodes, useRecoveryCode, useTotpStep
+  confirmPendingTotp, deleteMfaFactors, insertPendingTotp, mfaStatements, releaseChallengeAfterFailure, replaceRecoveryCodes, useRecoveryCode
 } from './mfa.repository.js'
 import { matchRecoveryCode, newRecoveryCodes } from './recovery-codes.js'
 import { matchTotp, newTotpSecret, otpauthUri } from './totp.js'
@@ -34,6 +34,8 @@ const DECOY_SECRET = newTotpSecret()
 
 export interface MfaServiceDeps {
   db: Db
+  /** The second step's statements are compiled once per database. */
+  statements: StatementPreparer
   config: Config
   clock: Clock
   /** Cached session answers carry the user object, whose mfa_enabled changes here. */
@@ -59,6 +61,7 @@ export type MfaService = ReturnType<typeof createMfaService>
 
 export function createMfaService (deps: MfaServiceDeps) {
   const { db, config, clock, sessions, limiter, audit } = deps
+  const { findTotp, listRecoveryCodes, findChallenge, claimChallenge, useTotpStep } = mfaStatements(deps.statements)
   const box = createSecretBox(config.mfa.dataEncryptionKey ? Buffer.from(config.mfa.dataEncryptionKey, 'base64') : undefined)
   const mailDeps = { config, clock }
 
@@ -95,8 +98,8 @@ export function createMfaService (deps: MfaServiceDeps) {
    * Nothing is consumed here.
    */
   async function matchFactor (user: UserRow, code: string): Promise<FactorMatch | undefined> {
-    const totp = await findTotp(db, user.id)
-    const recoveryCodes = await listRecoveryCodes(db, user.id)
+    const totp = await findTotp(user.id)
+    const recoveryCodes = await listRecoveryCodes(user.id)
     const secret = totp?.confirmed_at ? totpSecretOf(user, totp.secret) : undefined
     const step = matchTotp(secret ?? DECOY_SECRET, code, clock.now())
     const recovery = matchRecoveryCode(recoveryCodes, code)
@@ -131,7 +134,7 @@ export function createMfaService (deps: MfaServiceDeps) {
      * undefined when nothing is pending. Reads only: no limit is counted, nothing is audited.
      */
     async pendingTotpUri (userId: string): Promise<string | undefined> {
-      const pending = await findTotp(db, userId)
+      const pending = await findTotp(userId)
       if (!pending || pending.confirmed_at) return undefined
       const user = await userRow(userId)
       return otpauthUri(totpSecretOf(user, pending.secret), config.mfa.issuer, user.email)
@@ -144,7 +147,7 @@ export function createMfaService (deps: MfaServiceDeps) {
     async beginTotpSetup (userId: string, password: string): Promise<{ secret: string, otpauthUri: string }> {
       const user = await userRow(userId)
       await checkPassword(user, password)
-      if ((await findTotp(db, userId))?.confirmed_at) throw Errors.mfaAlreadyEnabled()
+      if ((await findTotp(userId))?.confirmed_at) throw Errors.mfaAlreadyEnabled()
       const secret = newTotpSecret()
       const sealed = box.seal(secret, userId)
       for (let attempt = 1; ; attempt++) {
@@ -155,7 +158,7 @@ export function createMfaService (deps: MfaServiceDeps) {
           // A concurrent set-up or confirmation of this user took the row between our delete
           // and insert: a confirmed factor is a 409; another pending set-up is replaced.
           if (!uniqueViolationColumn(error)) throw error
-          if ((await findTotp(db, userId))?.confirmed_at) throw Errors.mfaAlreadyEnabled()
+          if ((await findTotp(userId))?.confirmed_at) throw Errors.mfaAlreadyEnabled()
           if (attempt === 3) throw error
         }
       }
@@ -169,7 +172,7 @@ export function createMfaService (deps: MfaServiceDeps) {
     async confirmTotp (userId: string, sessionId: string, code: string, client: ClientInfo): Promise<{ recoveryCodes: string[] }> {
       const user = await userRow(userId)
       await limiter.hit(userId)
-      const pending = await findTotp(db, userId)
+      const pending = await findTotp(userId)
       const step = pending && !pending.confirmed_at ? matchTotp(totpSecretOf(user, pending.secret), code, clock.now()) : undefined
       if (step === undefined) {
         await codeFailed(user, client, 'confirm')
@@ -198,7 +201,7 @@ export function createMfaService (deps: MfaServiceDeps) {
       // password (which a thief of it may well have). The password shows the sign-in is recent.
       await assertMayAddWayIn(db, clock, user, sessionId, { recentSignIn: false })
       await checkPassword(user, password)
-      if (!(await findTotp(db, userId))?.confirmed_at) throw Errors.mfaNotEnabled()
+      if (!(await findTotp(userId))?.confirmed_at) throw Errors.mfaNotEnabled()
       const recoveryCodes = await db.transaction().execute(async (trx) => {
         const codes = await issueRecoveryCodes(trx, userId)
         await enqueueMfaMail(trx, mailDeps, user, 'mfa_recovery_codes_regenerated')
@@ -212,7 +215,7 @@ export function createMfaService (deps: MfaServiceDeps) {
     async disableTotp (userId: string, password: string, code: string, client: ClientInfo): Promise<void> {
       const user = await userRow(userId)
       await checkPassword(user, password)
-      if (!(await findTotp(db, userId))?.confirmed_at) throw Errors.mfaNotEnabled()
+      if (!(await findTotp(userId))?.confirmed_at) throw Errors.mfaNotEnabled()
       await limiter.hit(userId)
       const match = await matchFactor(user, code)
       const now = clock.now().toISOString()
@@ -240,7 +243,7 @@ export function createMfaService (deps: MfaServiceDeps) {
     async verifySignin (mfaToken: string, code: string, client: ClientInfo): Promise<IssuedTokens> {
       const tokenHash = sha256(mfaToken)
       const now = clock.now()
-      const challenge = await findChallenge(db, tokenHash)
+      const challenge = await findChallenge(tokenHash)
       if (!challenge) {
         mfaVerifications.inc({ outcome: 'invalid_token' })
         throw Errors.invalidOneTimeToken()
@@ -251,7 +254,7 @@ export function createMfaService (deps: MfaServiceDeps) {
         mfaVerifications.inc({ outcome: 'rate_limited' })
         throw error
       }
-      const claimed = await claimChallenge(db, tokenHash, now.toISOString(), MFA_TOKEN_MAX_FAILURES)
+      const claimed = await claimChallenge(tokenHash, now.toISOString(), MFA_TOKEN_MAX_FAILURES)
       const user = claimed ? await findUserById(db, claimed.user_id) : undefined
       // An mfa_token stands for the password as it was when it was issued: once the password
       // is changed or reset (the owner's answer to a leaked one), a sign-in begun with the old

@@ -7,6 +7,7 @@ import { AuditEvents, type AuditLog } from '../audit/audit.service.js'
 import type { AuthService, ClientInfo, IssuedTokens } from '../auth/auth.service.js'
 import type { Config } from '../config/index.js'
 import type { Db } from '../database.js'
+import type { StatementPreparer } from '../db/prepared-statement.js'
 import { uniqueViolationColumn } from '../db/errors.js'
 import { type AppError, Errors } from '../http/errors.js'
 import type { RateLimiter } from '../rate-limits/rate-limit.js'
@@ -21,8 +22,7 @@ import type { UserRow } from '../users/users.table.js'
 import { enqueueMfaMail } from './mfa-mail.js'
 import { assertMayAddWayIn } from './session-assurance.js'
 import {
-  advancePasskeyCounter, deletePasskey, findPasskeyByCredentialId, insertPasskey, insertWebauthnChallenge, listPasskeys,
-  renamePasskey, takeWebauthnChallenge
+  deletePasskey, insertPasskey, insertWebauthnChallenge, listPasskeys, passkeyStatements, renamePasskey
 } from './passkeys.repository.js'
 import type { PasskeyRow, WebauthnChallengePurpose } from './passkeys.table.js'
 
@@ -33,6 +33,8 @@ export interface PasskeyView { id: string, name: string, created_at: string, las
 
 export interface PasskeysServiceDeps {
   db: Db
+  /** The sign-in's statements are compiled once per database. */
+  statements: StatementPreparer
   config: Config
   clock: Clock
   /** Sign-in options and attempts per client IP. */
@@ -70,6 +72,7 @@ export type PasskeysService = ReturnType<typeof createPasskeysService>
 
 export function createPasskeysService (deps: PasskeysServiceDeps) {
   const { db, config, clock, limiter, audit } = deps
+  const { takeWebauthnChallenge, findPasskeyByCredentialId, advancePasskeyCounter } = passkeyStatements(deps.statements)
   const { rpId, rpName, origin } = config.mfa
   const mailDeps = { config, clock }
 
@@ -84,9 +87,9 @@ export function createPasskeysService (deps: PasskeysServiceDeps) {
     })
   }
 
-  async function take (trx: Db, challenge: string | undefined, purpose: WebauthnChallengePurpose, userId: string | null): Promise<boolean> {
+  async function take (challenge: string | undefined, purpose: WebauthnChallengePurpose, userId: string | null): Promise<boolean> {
     if (challenge === undefined) return false
-    return takeWebauthnChallenge(trx, { challengeHash: sha256(challenge), purpose, userId, now: clock.now().toISOString() })
+    return takeWebauthnChallenge({ challengeHash: sha256(challenge), purpose, userId, now: clock.now().toISOString() })
   }
 
   async function refused (outcome: string, client: ClientInfo, userId: string | null, reason: string, error: AppError = Errors.passkeyNotRecognised()): Promise<never> {
@@ -133,7 +136,7 @@ export function createPasskeysService (deps: PasskeysServiceDeps) {
       const challenge = challengeOf(response.response.clientDataJSON)
       const now = clock.now().toISOString()
       // Taken (and committed) before the verification: a failed attempt spends it too.
-      if (!(await take(db, challenge, 'register', userId))) throw Errors.invalidPasskeyRegistration()
+      if (!(await take(challenge, 'register', userId))) throw Errors.invalidPasskeyRegistration()
       const verification = await verifyRegistrationResponse({
         response,
         expectedChallenge: challenge!,
@@ -214,8 +217,8 @@ export function createPasskeysService (deps: PasskeysServiceDeps) {
       await limiter.hit(client.ip ?? 'unknown').catch((error: unknown) => { passkeySignins.inc({ outcome: 'rate_limited' }); throw error })
       const challenge = challengeOf(response.response.clientDataJSON)
       // Taken before anything else is looked at: every attempt spends its challenge.
-      if (!(await take(db, challenge, 'signin', null))) return refused('invalid_passkey', client, null, 'unknown_challenge')
-      const passkey = await findPasskeyByCredentialId(db, response.id)
+      if (!(await take(challenge, 'signin', null))) return refused('invalid_passkey', client, null, 'unknown_challenge')
+      const passkey = await findPasskeyByCredentialId(response.id)
       if (!passkey) return refused('invalid_passkey', client, null, 'unknown_credential')
       const storedCounter = Number(passkey.counter)
       let verification

@@ -1,12 +1,56 @@
-import type { Insertable } from 'kysely'
 import type { Db } from '../database.js'
 import type { SqlValue, StatementPreparer } from '../db/prepared-statement.js'
 import { batchPerTurn, fulfilled } from '../db/turn-batch.js'
 import type { UserRow } from '../users/users.table.js'
-import type { SessionRow, SessionsTable } from './sessions.table.js'
+import type { SessionRow } from './sessions.table.js'
 
-export async function insertSession (db: Db, values: Insertable<SessionsTable>): Promise<void> {
-  await db.insertInto('sessions').values(values).execute()
+/** A new session's row: every column but `revoked_at` (a new session is live). */
+export type NewSession = {
+  id: string
+  user_id: string
+  client_id: string
+  refresh_token_hash: string
+  created_at: string
+  last_used_at: string
+  expires_at: string
+  ip: string | null
+  user_agent: string | null
+  amr: string
+}
+
+/**
+ * The statements every sign-in makes (by password, second step or passkey): the new session,
+ * and the per-user cap's look-up. Built and compiled once per database.
+ */
+export function sessionOpeningStatements (statements: StatementPreparer) {
+  const insert = statements.compile<NewSession, never>('authd_insert_session', (db, slot) => db.insertInto('sessions').values({
+    id: slot('id'),
+    user_id: slot('user_id'),
+    client_id: slot('client_id'),
+    refresh_token_hash: slot('refresh_token_hash'),
+    created_at: slot('created_at'),
+    last_used_at: slot('last_used_at'),
+    expires_at: slot('expires_at'),
+    revoked_at: null,
+    ip: slot('ip'),
+    user_agent: slot('user_agent'),
+    amr: slot('amr')
+  }))
+  const beyond = statements.compile<{ userId: string, now: string, keep: number }, { id: string }>('authd_live_sessions_beyond', (db, slot) => db.selectFrom('sessions').select('id')
+    .where('user_id', '=', slot('userId')).where('revoked_at', 'is', null).where('expires_at', '>', slot('now'))
+    .orderBy('created_at', 'desc').orderBy('id', 'desc')
+    .limit(1_000_000).offset(slot('keep')))
+  return {
+    /** In `trx` when given (a sign-in that verifies more in the same transaction). */
+    async insertSession (row: NewSession, trx?: Db): Promise<void> {
+      await insert(row, trx)
+    },
+
+    /** Ids of the user's live sessions past the `keep` newest (oldest first), for the per-user cap. */
+    async liveSessionsBeyond (userId: string, keep: number, now: string): Promise<string[]> {
+      return (await beyond({ userId, now, keep })).map((r) => r.id).reverse()
+    }
+  }
 }
 
 export function findSession (db: Db, id: string): Promise<SessionRow | undefined> {
@@ -135,16 +179,6 @@ export function findSessionByRefreshHash (db: Db, id: string, refreshTokenHash: 
   return db.selectFrom('sessions').selectAll()
     .where('id', '=', id).where('refresh_token_hash', '=', refreshTokenHash)
     .executeTakeFirst()
-}
-
-/** Ids of the user's live sessions past the `keep` newest (oldest first), for the per-user cap. */
-export async function liveSessionsBeyond (db: Db, userId: string, keep: number, now: string): Promise<string[]> {
-  const rows = await db.selectFrom('sessions').select('id')
-    .where('user_id', '=', userId).where('revoked_at', 'is', null).where('expires_at', '>', now)
-    .orderBy('created_at', 'desc').orderBy('id', 'desc')
-    .limit(1_000_000).offset(keep)
-    .execute()
-  return rows.map((r) => r.id).reverse()
 }
 
 /**

@@ -48,3 +48,46 @@ test('a prepared statement given a transaction is part of it: rolled back with i
   await handle.db.transaction().execute(async (trx) => { await bump(['a', 1], trx) })
   assert.equal(await read(), 2)
 })
+
+/** A query written with Kysely's builder, compiled once: each call binds its own values. */
+function compiledBump (handle: Awaited<ReturnType<typeof openTable>>['handle']) {
+  return handle.statements.compile<{ id: string, from: number, to: number }, { value: number }>(`test_compiled_${Math.random().toString(36).slice(2)}`,
+    (db, slot) => db.updateTable('counters').set({ value: slot('to') })
+      .where('id', '=', slot('id')).where('value', '=', slot('from'))
+      // A constant of the query itself: bound as written, whatever the call.
+      .where('value', '<', 1000)
+      .returning('value'))
+}
+
+test('a compiled statement binds each call\'s values where the builder put them, and keeps the query\'s own constants', async (t) => {
+  const { handle, read } = await openTable(t)
+  const bumpTo = compiledBump(handle)
+  assert.deepEqual((await bumpTo({ id: 'a', from: 1, to: 5 })).map((row) => Number(row.value)), [5])
+  assert.deepEqual(await bumpTo({ id: 'a', from: 1, to: 6 }), [], 'the old value no longer matches')
+  assert.deepEqual(await bumpTo({ id: 'b', from: 5, to: 6 }), [], 'nor another id')
+  assert.deepEqual((await bumpTo({ id: 'a', from: 5, to: 2000 })).map((row) => Number(row.value)), [2000])
+  assert.deepEqual(await bumpTo({ id: 'a', from: 2000, to: 1 }), [], 'the constant bound still holds: 2000 is not below 1000')
+  assert.equal(await read(), 2000)
+})
+
+test('a compiled statement given a transaction is part of it, and a call missing a value fails and changes nothing', async (t) => {
+  const { handle, read } = await openTable(t)
+  const bumpTo = compiledBump(handle)
+  await assert.rejects(handle.db.transaction().execute(async (trx) => {
+    assert.deepEqual((await bumpTo({ id: 'a', from: 1, to: 7 }, trx)).map((row) => Number(row.value)), [7])
+    throw new Error('roll back')
+  }), /roll back/)
+  assert.equal(await read(), 1, 'the write went with the rollback')
+  await assert.rejects(bumpTo({ id: 'a', from: 1 } as never), /no value for to/)
+  assert.equal(await read(), 1)
+})
+
+test('a compiled statement that names its columns still runs after a migration adds a column', async (t) => {
+  const { handle } = await openTable(t)
+  const valueOf = handle.statements.compile<{ id: string }, { value: number }>(`test_named_${Math.random().toString(36).slice(2)}`,
+    (db, slot) => db.selectFrom('counters').select(['id', 'value']).where('id', '=', slot('id')))
+  assert.deepEqual((await valueOf({ id: 'a' })).map((row) => Number(row.value)), [1])
+  // As a newer instance's migration would, while this one keeps serving.
+  await handle.db.schema.alterTable('counters').addColumn('note', 'text').execute()
+  assert.deepEqual((await valueOf({ id: 'a' })).map((row) => Number(row.value)), [1])
+})
