@@ -82,13 +82,15 @@ export function createDb (url: string, options: CreateDbOptions = {}): DatabaseH
   // the event from being unhandled, which would end the process.
   pool.on('connect', (client) => { client.on('error', () => {}) })
 
-  const db = new Kysely<Database>({ dialect: new CurrentSchemaPostgresDialect({ pool: boundedPool(pool, timeouts.poolTimeoutMs) }) })
+  // Kysely's queries and the prepared statements wait for a connection under the same bound.
+  const bounded = boundedPool(pool, timeouts.poolTimeoutMs)
+  const db = new Kysely<Database>({ dialect: new CurrentSchemaPostgresDialect({ pool: bounded }) })
   const target = describeTarget(url)
   return {
     db,
     dialect: 'postgres',
     close: () => db.destroy(),
-    statements: postgresPreparer(pool, db),
+    statements: postgresPreparer(bounded.connect, db),
     async verify () {
       try {
         const client = await pool.connect()
@@ -109,9 +111,9 @@ export function createDb (url: string, options: CreateDbOptions = {}): DatabaseH
  * puts the bound of `DATABASE_POOL_TIMEOUT_MS` on the whole of it, whatever the pool is doing.
  * A connection that arrives after the caller gave up goes straight back to the pool.
  */
-function boundedPool (pool: pg.Pool, timeoutMs: number): PostgresPool {
+function boundedPool (pool: pg.Pool, timeoutMs: number): PostgresPool & { connect: () => Promise<pg.PoolClient> } {
   return {
-    connect: () => new Promise((resolve, reject) => {
+    connect: () => new Promise<pg.PoolClient>((resolve, reject) => {
       let gaveUp = false
       const timer = setTimeout(() => {
         gaveUp = true

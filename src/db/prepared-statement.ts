@@ -49,6 +49,17 @@ export interface StatementPreparer {
 }
 
 /**
+ * Every column of `Row`, for a compiled statement's named select (see `compile`): a list that
+ * misses one does not compile, so a column a migration adds cannot be forgotten here.
+ *   const COLUMNS = columnsOf<MfaTotpRow>()(['user_id', 'secret', …])
+ */
+export function columnsOf<Row> () {
+  return <const Columns extends ReadonlyArray<keyof Row & string>>(
+    columns: Columns & ([Exclude<keyof Row, Columns[number]>] extends [never] ? unknown : { missing: Exclude<keyof Row, Columns[number]> })
+  ): Columns => columns
+}
+
+/**
  * A slot's stand-in while the query is built: a string no call's value is (a NUL, then the
  * name), so that Kysely treats it as one bound value, and only that.
  */
@@ -115,14 +126,25 @@ function compiled<Args extends StatementArgs, Row> (db: Kysely<any>, build: (db:
 /**
  * PostgreSQL: a named prepared statement (pg parses and plans it once per pooled connection,
  * then sends only Bind/Execute). Outside any Kysely transaction: it takes its own connection
- * from the pool and commits on its own, as a single statement does.
+ * from the pool (`connect`, with the pool's bounded wait, as Kysely's queries do) and commits
+ * on its own, as a single statement does.
  */
-export function postgresPreparer (pool: pg.Pool, db: Kysely<any>): StatementPreparer {
+export function postgresPreparer (connect: () => Promise<pg.PoolClient>, db: Kysely<any>): StatementPreparer {
   /** `text` with PostgreSQL's own placeholders (`$1, $2, …`). */
   function named<Row> (name: string, text: string): PreparedStatement<Row> {
-    return async (params, trx) => trx
-      ? (await trx.executeQuery<Row>(CompiledQuery.raw(text, params))).rows
-      : (await pool.query({ name, text, values: params })).rows as Row[]
+    return async (params, trx) => {
+      if (trx) return (await trx.executeQuery<Row>(CompiledQuery.raw(text, params))).rows
+      const client = await connect()
+      try {
+        const rows = (await client.query({ name, text, values: params })).rows as Row[]
+        client.release()
+        return rows
+      } catch (error) {
+        // As pg's own pool.query does: a connection whose query failed is not reused.
+        client.release(error as Error)
+        throw error
+      }
+    }
   }
   return {
     dialect: 'postgres',

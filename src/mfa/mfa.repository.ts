@@ -1,11 +1,11 @@
 import type { Db } from '../database.js'
-import type { StatementPreparer } from '../db/prepared-statement.js'
+import { columnsOf, type StatementPreparer } from '../db/prepared-statement.js'
 import type { MfaChallengeRow, MfaRecoveryCodeRow, MfaTotpRow } from './mfa.table.js'
 
 // Named, never `*`: see StatementPreparer.compile.
-const TOTP_COLUMNS = ['user_id', 'secret', 'confirmed_at', 'last_used_step', 'created_at'] as const satisfies ReadonlyArray<keyof MfaTotpRow>
-const RECOVERY_CODE_COLUMNS = ['id', 'user_id', 'salt', 'code_hash', 'used_at', 'created_at'] as const satisfies ReadonlyArray<keyof MfaRecoveryCodeRow>
-const CHALLENGE_COLUMNS = ['token_hash', 'user_id', 'client_id', 'failed_attempts', 'used_at', 'created_at', 'expires_at'] as const satisfies ReadonlyArray<keyof MfaChallengeRow>
+const TOTP_COLUMNS = columnsOf<MfaTotpRow>()(['user_id', 'secret', 'confirmed_at', 'last_used_step', 'created_at'])
+const RECOVERY_CODE_COLUMNS = columnsOf<MfaRecoveryCodeRow>()(['id', 'user_id', 'salt', 'code_hash', 'used_at', 'created_at'])
+const CHALLENGE_COLUMNS = columnsOf<MfaChallengeRow>()(['token_hash', 'user_id', 'client_id', 'failed_attempts', 'used_at', 'created_at', 'expires_at'])
 
 /**
  * The statements of the second step of a sign-in (and the factor look-ups every MFA action

@@ -1,9 +1,9 @@
 import type { Db } from '../database.js'
-import type { StatementPreparer } from '../db/prepared-statement.js'
+import { columnsOf, type StatementPreparer } from '../db/prepared-statement.js'
 import type { PasskeyRow, WebauthnChallengePurpose } from './passkeys.table.js'
 
 // Named, never `*`: see StatementPreparer.compile.
-const PASSKEY_COLUMNS = ['id', 'user_id', 'credential_id', 'public_key', 'counter', 'transports', 'device_type', 'backed_up', 'name', 'created_at', 'last_used_at'] as const satisfies ReadonlyArray<keyof PasskeyRow>
+const PASSKEY_COLUMNS = columnsOf<PasskeyRow>()(['id', 'user_id', 'credential_id', 'public_key', 'counter', 'transports', 'device_type', 'backed_up', 'name', 'created_at', 'last_used_at'])
 
 /**
  * The statements of a passkey sign-in (and of taking any challenge), built and compiled once
