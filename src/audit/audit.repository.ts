@@ -1,5 +1,5 @@
 import type { Db } from '../database.js'
-import type { StatementPreparer } from '../db/prepared-statement.js'
+import { columnsOf, slotsOf, type StatementPreparer } from '../db/prepared-statement.js'
 import { newId } from '../lib/crypto.js'
 import type { AuditEventType } from './audit-events.js'
 
@@ -13,6 +13,9 @@ export interface AuditEventInput {
   at: Date
 }
 
+type AuditRow = { id: string, type: string, actor_id: string | null, user_id: string | null, ip: string | null, user_agent: string | null, details: string | null, created_at: string }
+const AUDIT_ROW_COLUMNS = columnsOf<AuditRow>()(['id', 'type', 'actor_id', 'user_id', 'ip', 'user_agent', 'details', 'created_at'])
+
 /** Appends one event to the security trail. Pass the transaction of the action it records. */
 export async function recordAuditEvent (db: Db, event: AuditEventInput): Promise<void> {
   await db.insertInto('audit_events').values(toAuditRow(event)).execute()
@@ -23,16 +26,8 @@ export async function recordAuditEvent (db: Db, event: AuditEventInput): Promise
  * writes to: no query building per event.
  */
 export function auditEventStatement (statements: StatementPreparer): (event: AuditEventInput, trx?: Db) => Promise<void> {
-  const insert = statements.compile<AuditRow, never>('authd_insert_audit_event', (db, slot) => db.insertInto('audit_events').values({
-    id: slot('id'),
-    type: slot('type'),
-    actor_id: slot('actor_id'),
-    user_id: slot('user_id'),
-    ip: slot('ip'),
-    user_agent: slot('user_agent'),
-    details: slot('details'),
-    created_at: slot('created_at')
-  }))
+  const insert = statements.compile<AuditRow, never>('authd_insert_audit_event', (db, slot) => db.insertInto('audit_events')
+    .values(slotsOf(slot, AUDIT_ROW_COLUMNS)))
   return async (event, trx) => {
     await insert(toAuditRow(event), trx)
   }
@@ -43,8 +38,6 @@ export async function recordAuditEvents (db: Db, events: AuditEventInput[]): Pro
   if (events.length === 0) return
   await db.insertInto('audit_events').values(events.map(toAuditRow)).execute()
 }
-
-type AuditRow = { id: string, type: string, actor_id: string | null, user_id: string | null, ip: string | null, user_agent: string | null, details: string | null, created_at: string }
 
 function toAuditRow (event: AuditEventInput): AuditRow {
   return {

@@ -59,6 +59,12 @@ export function columnsOf<Row> () {
   ): Columns => columns
 }
 
+/** A row of slots, one per column of a `columnsOf` list: an insert's values. */
+export function slotsOf<Args extends StatementArgs> (slot: Slot<Args>, columns: ReadonlyArray<keyof Args & string>): Args {
+  // Each column holds its slot's stand-in, which `compile` binds to the call's value.
+  return Object.fromEntries(columns.map((column) => [column, slot(column)])) as unknown as Args
+}
+
 /**
  * A slot's stand-in while the query is built: a string no call's value is (a NUL, then the
  * name), so that Kysely treats it as one bound value, and only that.

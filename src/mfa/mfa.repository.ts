@@ -63,8 +63,6 @@ export function mfaStatements (statements: StatementPreparer) {
   }
 }
 
-export type MfaStatements = ReturnType<typeof mfaStatements>
-
 /** Replaces a pending (unconfirmed) set-up; a confirmed factor stays (the insert then fails on the key). */
 export async function insertPendingTotp (db: Db, row: { userId: string, secret: string, now: string }): Promise<void> {
   await db.deleteFrom('mfa_totp').where('user_id', '=', row.userId).where('confirmed_at', 'is', null).execute()

@@ -1,5 +1,5 @@
 import type { Db } from '../database.js'
-import type { SqlValue, StatementPreparer } from '../db/prepared-statement.js'
+import { columnsOf, slotsOf, type SqlValue, type StatementPreparer } from '../db/prepared-statement.js'
 import { batchPerTurn, fulfilled } from '../db/turn-batch.js'
 import type { UserRow } from '../users/users.table.js'
 import type { SessionRow } from './sessions.table.js'
@@ -18,24 +18,15 @@ export type NewSession = {
   amr: string
 }
 
+const NEW_SESSION_COLUMNS = columnsOf<NewSession>()(['id', 'user_id', 'client_id', 'refresh_token_hash', 'created_at', 'last_used_at', 'expires_at', 'ip', 'user_agent', 'amr'])
+
 /**
  * The statements every sign-in makes (by password, second step or passkey): the new session,
  * and the per-user cap's look-up. Built and compiled once per database.
  */
 export function sessionOpeningStatements (statements: StatementPreparer) {
-  const insert = statements.compile<NewSession, never>('authd_insert_session', (db, slot) => db.insertInto('sessions').values({
-    id: slot('id'),
-    user_id: slot('user_id'),
-    client_id: slot('client_id'),
-    refresh_token_hash: slot('refresh_token_hash'),
-    created_at: slot('created_at'),
-    last_used_at: slot('last_used_at'),
-    expires_at: slot('expires_at'),
-    revoked_at: null,
-    ip: slot('ip'),
-    user_agent: slot('user_agent'),
-    amr: slot('amr')
-  }))
+  const insert = statements.compile<NewSession, never>('authd_insert_session', (db, slot) => db.insertInto('sessions')
+    .values({ ...slotsOf(slot, NEW_SESSION_COLUMNS), revoked_at: null }))
   const beyond = statements.compile<{ userId: string, now: string, keep: number }, { id: string }>('authd_live_sessions_beyond', (db, slot) => db.selectFrom('sessions').select('id')
     .where('user_id', '=', slot('userId')).where('revoked_at', 'is', null).where('expires_at', '>', slot('now'))
     .orderBy('created_at', 'desc').orderBy('id', 'desc')
