@@ -1,6 +1,6 @@
 import type SQLite from 'better-sqlite3'
 import { type Compilable, CompiledQuery, type Kysely } from 'kysely'
-import type pg from 'pg'
+import pg from 'pg'
 import { type SqliteGroupCommit, sqliteGroupCommit } from './sqlite-group-commit.js'
 
 /** A parameter; arrays (PostgreSQL only) bind as PostgreSQL arrays, for `unnest`. */
@@ -129,6 +129,15 @@ function compiled<Args extends StatementArgs, Row> (db: Kysely<any>, build: (db:
   }
 }
 
+/** SQLSTATE classes that end the session: connection exceptions, and the server shutting it down. */
+const SESSION_ENDING = /^(08|57P)/
+
+/** An error PostgreSQL reported for one statement, after which its connection is still usable. */
+function isStatementError (error: unknown): boolean {
+  return error instanceof pg.DatabaseError && !SESSION_ENDING.test(error.code ?? '08') &&
+    error.severity !== 'FATAL' && error.severity !== 'PANIC'
+}
+
 /**
  * PostgreSQL: a named prepared statement (pg parses and plans it once per pooled connection,
  * then sends only Bind/Execute). Outside any Kysely transaction: it takes its own connection
@@ -146,8 +155,11 @@ export function postgresPreparer (connect: () => Promise<pg.PoolClient>, db: Kys
         client.release()
         return rows
       } catch (error) {
-        // As pg's own pool.query does: a connection whose query failed is not reused.
-        client.release(error as Error)
+        // A statement PostgreSQL refused (a deadlock, a constraint, a cancelled statement)
+        // leaves its connection in order: it goes back to the pool, as Kysely's connections do,
+        // rather than costing a new connection and new prepared statements. Anything else (the
+        // socket, a FATAL from the server) may have left it mid-protocol: it is discarded.
+        client.release(isStatementError(error) ? undefined : error as Error)
         throw error
       }
     }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { sql } from 'kysely'
 import { createDb } from '../../src/db/create-db.js'
-import { createTestDatabaseUrl } from '../helpers/test-db.js'
+import { createTestDatabaseUrl, usePostgres } from '../helpers/test-db.js'
 
 async function openTable (t: Parameters<typeof createTestDatabaseUrl>[0]) {
   const handle = createDb(await createTestDatabaseUrl(t))
@@ -90,4 +91,35 @@ test('a compiled statement that names its columns still runs after a migration a
   // As a newer instance's migration would, while this one keeps serving.
   await handle.db.schema.alterTable('counters').addColumn('note', 'text').execute()
   assert.deepEqual((await valueOf({ id: 'a' })).map((row) => Number(row.value)), [1])
+})
+
+test('on PostgreSQL, a statement the server refuses leaves its connection in the pool; one the server ends is replaced', { skip: !usePostgres && 'pooled connections are PostgreSQL\'s', timeout: 60_000 }, async (t) => {
+  const handle = createDb(await createTestDatabaseUrl(t))
+  t.after(() => handle.close())
+  const suffix = Math.random().toString(36).slice(2)
+  const backend = handle.statements.prepare<{ pid: number }>(`test_pid_${suffix}`, 'select pg_backend_pid() as pid')
+  const divide = handle.statements.prepare<{ q: number }>(`test_divide_${suffix}`, 'select 10 / cast(? as int) as q')
+  const sleep = handle.statements.prepare(`test_sleep_${suffix}`, 'select pg_sleep(cast(? as float)) as slept')
+  const pid = async () => Number((await backend([]))[0]!.pid)
+
+  // The pool hands back its most recently released connection: one at a time, always the same.
+  const first = await pid()
+  assert.equal(await pid(), first)
+  await assert.rejects(divide([0]), (error: { code?: string }) => error.code === '22012')
+  assert.equal(await pid(), first, 'the same connection after a refused statement')
+  assert.deepEqual((await divide([2])).map((row) => Number(row.q)), [5], 'and its prepared statements still run')
+
+  // The server ends the session in the middle of a statement: that connection is not reused.
+  const slept = sleep([30])
+  for (let i = 0; ; i++) {
+    const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where pid = ${first} and wait_event = 'PgSleep'`.execute(handle.db)
+    if (rows[0]!.n > 0) break
+    assert.ok(i < 200, 'the statement never started')
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+  await sql`select pg_terminate_backend(${first})`.execute(handle.db)
+  await assert.rejects(slept)
+  const next = await pid()
+  assert.notEqual(next, first, 'a new connection replaced the ended one')
+  assert.equal(await pid(), next)
 })

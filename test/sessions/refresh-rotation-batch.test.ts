@@ -68,3 +68,60 @@ test('refresh rotations made in one turn are decided each on its own conditions,
   const me = await app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { authorization: `Bearer ${users[0]!.accessToken}` } })
   assert.equal(me.statusCode, 401, 'the session was revoked')
 })
+
+// Two instances' batches lock shared sessions in one order, but another writer (an admin's
+// revocation, a migration) can still lock them in the other. PostgreSQL then aborts one side
+// with a deadlock; if it aborts the batch, each of its calls is retried alone and none is lost.
+test('a batch of rotations that PostgreSQL aborts as a deadlock is retried call by call, and every rotation still succeeds', { skip: !usePostgres && 'deadlocks are a PostgreSQL matter', timeout: 60_000 }, async (t) => {
+  const url = await createTestDatabaseUrl(t)
+  const app = await buildTestApp(t, { DATABASE_URL: url })
+  const users = await Promise.all(Array.from({ length: 2 }, () => signUp(app)))
+  const handle = createDb(url)
+  t.after(() => handle.close())
+  const rotate = prepareRefreshRotation(handle.statements, handle.db)
+
+  const now = new Date()
+  // The batch locks its sessions in id order: `first`, then `second`.
+  const [first, second] = users.map((u) => { const [id, secret] = u.refreshToken.split('.'); return { id: id!, hash: sha256(secret!), userId: u.userId } })
+    .sort((a, b) => a.id < b.id ? -1 : 1) as [{ id: string, hash: string, userId: string }, { id: string, hash: string, userId: string }]
+  const call = (s: { id: string, hash: string }): RefreshRotation => ({
+    id: s.id,
+    oldHash: s.hash,
+    newHash: sha256(randomToken(32)),
+    now: now.toISOString(),
+    expiresAt: addSeconds(now, 3600).toISOString(),
+    createdAfter: addSeconds(now, -3600).toISOString()
+  })
+  const calls = [call(first), call(second)]
+
+  const { rotations } = await handle.db.transaction().execute(async (other) => {
+    // The other writer waits far longer than the server's deadlock_timeout before it checks,
+    // so the batch's backend finds the cycle first and aborts itself.
+    await sql`set local deadlock_timeout = '60s'`.execute(other)
+    await sql`select id from sessions where id = ${second.id} for update`.execute(other)
+    const rotations = Promise.all(calls.map(rotate)) // one turn: one batch
+    // The batch has locked `first` and waits for `second`.
+    for (let i = 0; ; i++) {
+      const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like 'with input as%'`.execute(handle.db)
+      if (rows[0]!.n > 0) break
+      assert.ok(i < 200, 'the batch never waited for the locked session')
+      await new Promise((resolve) => setTimeout(resolve, 25))
+    }
+    // Now the other writer needs `first`: a cycle, which PostgreSQL breaks by aborting the batch.
+    await sql`update sessions set last_used_at = last_used_at where id = ${first.id}`.execute(other)
+    // Not awaited here: the retries wait for this transaction's locks, released by its commit.
+    return { rotations }
+  })
+  const results = await rotations
+
+  assert.deepEqual(results.map((r) => r?.user_id), [first.userId, second.userId], 'both rotations won after the retry')
+  const rows = await handle.db.selectFrom('sessions').select(['id', 'refresh_token_hash']).where('id', 'in', [first.id, second.id]).execute()
+  const hashOf = new Map(rows.map((r) => [r.id, r.refresh_token_hash]))
+  assert.equal(hashOf.get(first.id), calls[0]!.newHash)
+  assert.equal(hashOf.get(second.id), calls[1]!.newHash)
+  const family = await handle.db.selectFrom('rotated_refresh_tokens').select(['session_id', 'token_hash']).execute()
+  assert.deepEqual(family.map((r) => [r.session_id, r.token_hash]).sort(), [[first.id, first.hash], [second.id, second.hash]].sort())
+  // Committed by the retries, one transaction each, not by the batch's single statement.
+  const { rows: versions } = await sql<{ xmin: string }>`select xmin::text as xmin from sessions where id in (${first.id}, ${second.id})`.execute(handle.db)
+  assert.equal(new Set(versions.map((r) => r.xmin)).size, 2, 'the batch was aborted and its calls retried one by one')
+})
