@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache'
+import { entriesBound } from '../lib/bounded-cache.js'
 import type { Clock } from '../lib/clock.js'
 import type { CounterHit, KeyValueStore } from './kv.js'
 
@@ -27,8 +28,8 @@ export interface MemoryKeyValueStore extends KeyValueStore {
 export function createMemoryKv (options: { clock: Clock, sweepIntervalMs?: number, maxKeys?: number }): MemoryKeyValueStore {
   const { clock } = options
   const max = options.maxKeys ?? 100_000
-  const fresh = new LRUCache<string, Entry>({ max })
-  const lockedOut = new LRUCache<string, Entry>({ max })
+  const fresh = new LRUCache<string, Entry>(entriesBound(max))
+  const lockedOut = new LRUCache<string, Entry>(entriesBound(max))
 
   function live (segment: LRUCache<string, Entry>, key: string): Entry | undefined {
     const entry = segment.get(key)

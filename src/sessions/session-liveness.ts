@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache'
+import { entriesBound } from '../lib/bounded-cache.js'
 import type { Db } from '../database.js'
 import { type Clock, toDate } from '../lib/clock.js'
 import type { UserDto } from '../users/users.schemas.js'
@@ -46,7 +47,7 @@ export function createSessionLiveness (deps: { db: Db, clock: Clock, ttlMs: numb
   const byUser = new Map<string, Set<string>>()
   const cache = ttlMs > 0
     ? new LRUCache<string, Entry>({
-      max: deps.max ?? 100_000,
+      ...entriesBound(deps.max ?? 100_000),
       ttl: ttlMs,
       dispose: (entry, sessionId) => {
         const sessions = byUser.get(entry.userId)

@@ -1,6 +1,7 @@
 import { createHmac, createSecretKey, KeyObject, sign as cryptoSign } from 'node:crypto'
 import { decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, jwtVerify, type JWK } from 'jose'
 import { LRUCache } from 'lru-cache'
+import { entriesBound } from '../lib/bounded-cache.js'
 import type { Config, JwtAlgorithm } from '../config/index.js'
 import type { Db } from '../database.js'
 import { type Clock, toDate } from '../lib/clock.js'
@@ -139,7 +140,7 @@ export async function createTokenSigner (deps: { db: Db, config: Config, clock: 
   // Verified tokens are immutable facts until they expire: remember them so the hot path of
   // an authenticated request costs a hash and a map look-up instead of a signature check.
   // Revocation is not decided here but by the session check that follows every verification.
-  const verified = new LRUCache<string, AccessClaims>({ max: 50_000 })
+  const verified = new LRUCache<string, AccessClaims>(entriesBound(50_000))
 
   async function load (): Promise<void> {
     if (algorithm === 'HS256') {
