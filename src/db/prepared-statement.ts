@@ -129,13 +129,24 @@ function compiled<Args extends StatementArgs, Row> (db: Kysely<any>, build: (db:
   }
 }
 
-/** SQLSTATE classes that end the session: connection exceptions, and the server shutting it down. */
-const SESSION_ENDING = /^(08|57P)/
+/**
+ * Errors PostgreSQL reports about a statement's data or its concurrency, after which its
+ * connection and its prepared statements are in order: invalid data (22), a constraint (23),
+ * a deadlock or serialization failure (40), a lock not available (55P03), a cancelled or
+ * timed-out statement (57014).
+ */
+const CONNECTION_INTACT = /^(22|23|40|55P03|57014)/
 
-/** An error PostgreSQL reported for one statement, after which its connection is still usable. */
-function isStatementError (error: unknown): boolean {
-  return error instanceof pg.DatabaseError && !SESSION_ENDING.test(error.code ?? '08') &&
-    error.severity !== 'FATAL' && error.severity !== 'PANIC'
+/**
+ * Errors that make a named statement unusable on its connection, for good: a migration changed
+ * the type of a column it returns ("cached plan must not change result type", 0A000), or the
+ * statement is gone (26000, a pooler's DISCARD ALL). Raised before the statement runs, so
+ * running it again elsewhere cannot apply it twice.
+ */
+const STALE_STATEMENT = new Set(['0A000', '26000'])
+
+function sqlState (error: unknown): string | undefined {
+  return error instanceof pg.DatabaseError ? error.code : undefined
 }
 
 /**
@@ -147,20 +158,31 @@ function isStatementError (error: unknown): boolean {
 export function postgresPreparer (connect: () => Promise<pg.PoolClient>, db: Kysely<any>): StatementPreparer {
   /** `text` with PostgreSQL's own placeholders (`$1, $2, …`). */
   function named<Row> (name: string, text: string): PreparedStatement<Row> {
-    return async (params, trx) => {
-      if (trx) return (await trx.executeQuery<Row>(CompiledQuery.raw(text, params))).rows
+    /** Named, or unnamed (parsed for this call only) when `name` is undefined. */
+    async function run (statementName: string | undefined, params: SqlValue[]): Promise<Row[]> {
       const client = await connect()
       try {
-        const rows = (await client.query({ name, text, values: params })).rows as Row[]
+        const rows = (await client.query({ name: statementName, text, values: params })).rows as Row[]
         client.release()
         return rows
       } catch (error) {
-        // A statement PostgreSQL refused (a deadlock, a constraint, a cancelled statement)
-        // leaves its connection in order: it goes back to the pool, as Kysely's connections do,
-        // rather than costing a new connection and new prepared statements. Anything else (the
-        // socket, a FATAL from the server) may have left it mid-protocol: it is discarded.
-        client.release(isStatementError(error) ? undefined : error as Error)
+        // A refusal about the data or a conflict leaves the connection in order: it goes back
+        // to the pool, as Kysely's connections do, rather than costing a new connection and new
+        // prepared statements. Anything else (the socket, the server ending the session, a
+        // statement gone stale) may have left it unusable: it is discarded.
+        client.release(CONNECTION_INTACT.test(sqlState(error) ?? '') ? undefined : error as Error)
         throw error
+      }
+    }
+    return async (params, trx) => {
+      if (trx) return (await trx.executeQuery<Row>(CompiledQuery.raw(text, params))).rows
+      try {
+        return await run(name, params)
+      } catch (error) {
+        if (!STALE_STATEMENT.has(sqlState(error) ?? '')) throw error
+        // Its connection was discarded. Every other pooled connection that prepared it is stale
+        // too, and is discarded on its own first failure; the call itself, parsed afresh, works.
+        return await run(undefined, params)
       }
     }
   }

@@ -110,7 +110,8 @@ test('on PostgreSQL, a statement the server refuses leaves its connection in the
   assert.deepEqual((await divide([2])).map((row) => Number(row.q)), [5], 'and its prepared statements still run')
 
   // The server ends the session in the middle of a statement: that connection is not reused.
-  const slept = sleep([30])
+  // Awaited below, but expected to fail from the moment the backend ends.
+  const slept = assert.rejects(sleep([30]))
   for (let i = 0; ; i++) {
     const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where pid = ${first} and wait_event = 'PgSleep'`.execute(handle.db)
     if (rows[0]!.n > 0) break
@@ -118,8 +119,24 @@ test('on PostgreSQL, a statement the server refuses leaves its connection in the
     await new Promise((resolve) => setTimeout(resolve, 25))
   }
   await sql`select pg_terminate_backend(${first})`.execute(handle.db)
-  await assert.rejects(slept)
+  await slept
   const next = await pid()
   assert.notEqual(next, first, 'a new connection replaced the ended one')
   assert.equal(await pid(), next)
+})
+
+test('on PostgreSQL, a named statement made stale by a migration (a column\'s type changed) still answers, and its stale connections leave the pool', { skip: !usePostgres && 'named statements are PostgreSQL\'s', timeout: 60_000 }, async (t) => {
+  const { handle } = await openTable(t)
+  const suffix = Math.random().toString(36).slice(2)
+  const valueOf = handle.statements.prepare<{ value: number, pid: number }>(`test_stale_${suffix}`, 'select value, pg_backend_pid() as pid from counters where id = ?')
+  const first = await valueOf(['a'])
+  assert.deepEqual(first.map((row) => Number(row.value)), [1])
+  // As a newer instance's migration would, while this one keeps serving: the statement's
+  // cached plan no longer matches its result type (PostgreSQL: 0A000 on that connection).
+  await handle.db.schema.alterTable('counters').alterColumn('value', (c) => c.setDataType('bigint')).execute()
+  for (let i = 0; i < 3; i++) {
+    assert.deepEqual((await valueOf(['a'])).map((row) => Number(row.value)), [1], `call ${i} after the migration`)
+  }
+  const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where pid = ${Number(first[0]!.pid)}`.execute(handle.db)
+  assert.equal(rows[0]!.n, 0, 'the connection holding the stale statement was closed')
 })
