@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { sql } from 'kysely'
 import { createDb } from '../../src/db/create-db.js'
+import { waitFor } from '../helpers/processes.js'
 import { createTestDatabaseUrl, usePostgres } from '../helpers/test-db.js'
 
 async function openTable (t: Parameters<typeof createTestDatabaseUrl>[0]) {
@@ -112,12 +113,10 @@ test('on PostgreSQL, a statement the server refuses leaves its connection in the
   // The server ends the session in the middle of a statement: that connection is not reused.
   // Awaited below, but expected to fail from the moment the backend ends.
   const slept = assert.rejects(sleep([30]))
-  for (let i = 0; ; i++) {
+  await waitFor('the statement sleeps', async () => {
     const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where pid = ${first} and wait_event = 'PgSleep'`.execute(handle.db)
-    if (rows[0]!.n > 0) break
-    assert.ok(i < 200, 'the statement never started')
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
+    return rows[0]!.n > 0
+  })
   await sql`select pg_terminate_backend(${first})`.execute(handle.db)
   await slept
   const next = await pid()

@@ -7,7 +7,20 @@ import { randomToken, sha256 } from '../../src/lib/crypto.js'
 import { prepareRefreshRotation, type RefreshRotation } from '../../src/sessions/sessions.repository.js'
 import { buildTestApp } from '../helpers/build-test-app.js'
 import { signUp } from '../helpers/factories.js'
+import { waitFor } from '../helpers/processes.js'
 import { createTestDatabaseUrl, usePostgres } from '../helpers/test-db.js'
+
+/** A rotation of the session's current token to a new one, within both lifetimes. */
+function rotationOf (session: { id: string, hash: string }, now: Date): RefreshRotation {
+  return {
+    id: session.id,
+    oldHash: session.hash,
+    newHash: sha256(randomToken(32)),
+    now: now.toISOString(),
+    expiresAt: addSeconds(now, 3600).toISOString(),
+    createdAfter: addSeconds(now, -3600).toISOString()
+  }
+}
 
 // The rotations of one event-loop turn share a statement (PostgreSQL) or a commit (SQLite).
 // Each must still answer as it would alone: its own conditions, one winner per token.
@@ -21,15 +34,7 @@ test('refresh rotations made in one turn are decided each on its own conditions,
 
   const now = new Date()
   const parts = users.map((u) => { const [id, secret] = u.refreshToken.split('.'); return { id: id!, hash: sha256(secret!) } })
-  const call = (i: number, extra: Partial<RefreshRotation> = {}): RefreshRotation => ({
-    id: parts[i]!.id,
-    oldHash: parts[i]!.hash,
-    newHash: sha256(randomToken(32)),
-    now: now.toISOString(),
-    expiresAt: addSeconds(now, 3600).toISOString(),
-    createdAfter: addSeconds(now, -3600).toISOString(),
-    ...extra
-  })
+  const call = (i: number, extra: Partial<RefreshRotation> = {}): RefreshRotation => ({ ...rotationOf(parts[i]!, now), ...extra })
   const calls = [
     call(0), // 0: wins, or its twin does
     call(0), // 1: the same token again in the same turn
@@ -84,15 +89,7 @@ test('a batch of rotations that PostgreSQL aborts as a deadlock is retried call 
   // The batch locks its sessions in id order: `first`, then `second`.
   const [first, second] = users.map((u) => { const [id, secret] = u.refreshToken.split('.'); return { id: id!, hash: sha256(secret!), userId: u.userId } })
     .sort((a, b) => a.id < b.id ? -1 : 1) as [{ id: string, hash: string, userId: string }, { id: string, hash: string, userId: string }]
-  const call = (s: { id: string, hash: string }): RefreshRotation => ({
-    id: s.id,
-    oldHash: s.hash,
-    newHash: sha256(randomToken(32)),
-    now: now.toISOString(),
-    expiresAt: addSeconds(now, 3600).toISOString(),
-    createdAfter: addSeconds(now, -3600).toISOString()
-  })
-  const calls = [call(first), call(second)]
+  const calls = [rotationOf(first, now), rotationOf(second, now)]
 
   const { rotations } = await handle.db.transaction().execute(async (other) => {
     // The other writer waits far longer than the server's deadlock_timeout before it checks,
@@ -101,12 +98,10 @@ test('a batch of rotations that PostgreSQL aborts as a deadlock is retried call 
     await sql`select id from sessions where id = ${second.id} for update`.execute(other)
     const rotations = Promise.all(calls.map(rotate)) // one turn: one batch
     // The batch has locked `first` and waits for `second`.
-    for (let i = 0; ; i++) {
+    await waitFor('the batch waits for the locked session', async () => {
       const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like 'with input as%'`.execute(handle.db)
-      if (rows[0]!.n > 0) break
-      assert.ok(i < 200, 'the batch never waited for the locked session')
-      await new Promise((resolve) => setTimeout(resolve, 25))
-    }
+      return rows[0]!.n > 0
+    })
     // Now the other writer needs `first`: a cycle, which PostgreSQL breaks by aborting the batch.
     await sql`update sessions set last_used_at = last_used_at where id = ${first.id}`.execute(other)
     // Not awaited here: the retries wait for this transaction's locks, released by its commit.
