@@ -18,7 +18,7 @@ import { type AuthRateLimits, isRateLimited } from '../rate-limits/rate-limit.js
 import type { TokenSigner } from '../tokens/jwt.js'
 import { toUser } from '../users/users.mapper.js'
 import { normalizeEmail } from '../lib/email.js'
-import { findUserByEmail, findUserById, insertUser, newUserRow, updateUser } from '../users/users.repository.js'
+import { findUserByEmail, findUserById, insertUser, newUserRow, signInUserLookups, updateUser } from '../users/users.repository.js'
 import type { UserDto } from '../users/users.schemas.js'
 import type { UserRow } from '../users/users.table.js'
 import { afterPasswordChange, enqueueAccountExistsMail, enqueueUsernameTakenMail, enqueueWelcomeMail } from '../mail/account-mail.js'
@@ -103,6 +103,7 @@ export function createAuthService (deps: AuthServiceDeps) {
   const { db, config, clock, hasher, signer, liveness, sessions, rateLimits } = deps
   const rotateRefreshToken = prepareRefreshRotation(deps.statements, db)
   const { insertSession, liveSessionsBeyond } = sessionOpeningStatements(deps.statements)
+  const { userByEmail } = signInUserLookups(deps.statements)
 
   /**
    * A refresh token that rotated nothing: reused when it is one the session rotated out (any
@@ -253,7 +254,7 @@ export function createAuthService (deps: AuthServiceDeps) {
      */
     async authenticate (emailInput: string, password: string, client?: ClientInfo): Promise<UserRow> {
       const email = normalizeEmail(emailInput)
-      const user = await findUserByEmail(db, email)
+      const user = await userByEmail(email)
       // The failure events below have no write of their own to join (see AuditLog.record).
       if (!user) {
         await hasher.verifyDummy(password)

@@ -18,13 +18,20 @@ export function mfaStatements (statements: StatementPreparer) {
     (db, slot) => db.selectFrom('mfa_recovery_codes').select(RECOVERY_CODE_COLUMNS).where('user_id', '=', slot('userId')))
   const challengeOf = statements.compile<{ tokenHash: string }, MfaChallengeRow>('authd_mfa_challenge',
     (db, slot) => db.selectFrom('mfa_challenges').select(CHALLENGE_COLUMNS).where('token_hash', '=', slot('tokenHash')))
-  const claim = statements.compile<{ tokenHash: string, now: string, maxFailures: number }, MfaChallengeRow>('authd_mfa_claim_challenge',
+  const spend = statements.compile<{ tokenHash: string, now: string, maxFailures: number }, MfaChallengeRow>('authd_mfa_spend_challenge',
     (db, slot) => db.updateTable('mfa_challenges').set({ used_at: slot('now') })
       .where('token_hash', '=', slot('tokenHash'))
       .where('used_at', 'is', null)
       .where('expires_at', '>', slot('now'))
       .where('failed_attempts', '<', slot('maxFailures'))
       .returning(CHALLENGE_COLUMNS))
+  const countFailure = statements.compile<{ tokenHash: string, now: string, maxFailures: number }, { token_hash: string }>('authd_mfa_count_wrong_code',
+    (db, slot) => db.updateTable('mfa_challenges').set((eb) => ({ failed_attempts: eb('failed_attempts', '+', 1) }))
+      .where('token_hash', '=', slot('tokenHash'))
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', slot('now'))
+      .where('failed_attempts', '<', slot('maxFailures'))
+      .returning('token_hash'))
   const useStep = statements.compile<{ userId: string, step: number }, { user_id: string }>('authd_mfa_use_totp_step',
     (db, slot) => db.updateTable('mfa_totp').set({ last_used_step: slot('step') })
       .where('user_id', '=', slot('userId'))
@@ -45,12 +52,22 @@ export function mfaStatements (statements: StatementPreparer) {
     },
 
     /**
-     * Takes the challenge for one verification: only a live one (not used, not expired, fewer
-     * than `maxFailures` wrong codes) that no other request holds. One statement, so of
-     * concurrent verifications exactly one gets it.
+     * Spends the challenge, in the transaction of the sign-in it completes: only a live one (not
+     * used, not expired, fewer than `maxFailures` wrong codes). One statement, so of concurrent
+     * verifications exactly one spends it. In the transaction of the session it opens, so the
+     * success path commits once.
      */
-    async claimChallenge (tokenHash: string, now: string, maxFailures: number): Promise<MfaChallengeRow | undefined> {
-      return (await claim({ tokenHash, now, maxFailures }))[0]
+    async spendChallenge (trx: Db | undefined, tokenHash: string, now: string, maxFailures: number): Promise<MfaChallengeRow | undefined> {
+      return (await spend({ tokenHash, now, maxFailures }, trx))[0]
+    },
+
+    /**
+     * Counts a wrong code against a live challenge, under the same conditions as spending it:
+     * false when it is not live (spent, expired, or out of wrong codes), and the wrong code is
+     * then not counted. One statement, so concurrent wrong codes cannot count past the limit.
+     */
+    async countWrongCode (tokenHash: string, now: string, maxFailures: number): Promise<boolean> {
+      return (await countFailure({ tokenHash, now, maxFailures })).length === 1
     },
 
     /**
@@ -103,9 +120,12 @@ export async function insertChallenge (db: Db, row: MfaChallengeRow): Promise<vo
   await db.insertInto('mfa_challenges').values(row).execute()
 }
 
-/** After a wrong code: one more failure, and the challenge is free again (until the limit). */
-export async function releaseChallengeAfterFailure (db: Db, tokenHash: string): Promise<void> {
-  await db.updateTable('mfa_challenges')
+/**
+ * In the transaction that spent the challenge, when the code turned out to be used up
+ * meanwhile (a replay): the challenge is live again, with one more wrong code.
+ */
+export async function unspendAfterUsedCode (trx: Db, tokenHash: string): Promise<void> {
+  await trx.updateTable('mfa_challenges')
     .set((eb) => ({ used_at: null, failed_attempts: eb('failed_attempts', '+', 1) }))
     .where('token_hash', '=', tokenHash)
     .execute()

@@ -12,7 +12,7 @@ import { createSecretBox } from '../lib/secret-box.js'
 import { mfaVerifications } from '../metrics/metrics.js'
 import type { SessionRevocation } from '../sessions/session-revocation.js'
 import { toUser } from '../users/users.mapper.js'
-import { findUserById, updateUser } from '../users/users.repository.js'
+import { findUserById, signInUserLookups, updateUser } from '../users/users.repository.js'
 import { signInRefusal } from '../users/sign-in-eligibility.js'
 import { findSession } from '../sessions/sessions.repository.js'
 import { assertMayAddWayIn, markSessionTwoStep } from './session-assurance.js'
@@ -20,7 +20,7 @@ import type { UserRow } from '../users/users.table.js'
 import { enqueueMfaMail } from './mfa-mail.js'
 import { MFA_TOKEN_MAX_FAILURES } from './mfa-challenges.js'
 import {
-  confirmPendingTotp, deleteMfaFactors, insertPendingTotp, mfaStatements, releaseChallengeAfterFailure, replaceRecoveryCodes, useRecoveryCode
+  confirmPendingTotp, deleteMfaFactors, insertPendingTotp, mfaStatements, replaceRecoveryCodes, unspendAfterUsedCode, useRecoveryCode
 } from './mfa.repository.js'
 import { matchRecoveryCode, newRecoveryCodes } from './recovery-codes.js'
 import { matchTotp, newTotpSecret, otpauthUri } from './totp.js'
@@ -61,7 +61,8 @@ export type MfaService = ReturnType<typeof createMfaService>
 
 export function createMfaService (deps: MfaServiceDeps) {
   const { db, config, clock, sessions, limiter, audit } = deps
-  const { findTotp, listRecoveryCodes, findChallenge, claimChallenge, useTotpStep } = mfaStatements(deps.statements)
+  const { findTotp, listRecoveryCodes, findChallenge, spendChallenge, countWrongCode, useTotpStep } = mfaStatements(deps.statements)
+  const { userById } = signInUserLookups(deps.statements)
   const box = createSecretBox(config.mfa.dataEncryptionKey ? Buffer.from(config.mfa.dataEncryptionKey, 'base64') : undefined)
   const mailDeps = { config, clock }
 
@@ -120,6 +121,21 @@ export function createMfaService (deps: MfaServiceDeps) {
    */
   async function codeFailed (user: UserRow, client: ClientInfo, during: string, replayed = false): Promise<void> {
     await audit.record(AuditEvents.mfaCodeFailed, { userId: user.id, actorId: user.id, ip: client.ip, userAgent: client.userAgent, details: { during, reason: replayed ? 'replayed' : 'wrong_code' } })
+  }
+
+  /**
+   * A sign-in's code refused: "wrong code" when it was counted against the token, else the
+   * token could not take it (spent, expired or out of wrong codes meanwhile) and it is
+   * "invalid token", as it would have been a moment later. Only a counted code is audited.
+   */
+  async function signinCodeRefused (user: UserRow, client: ClientInfo, counted: boolean, replayed: boolean): Promise<never> {
+    if (!counted) {
+      mfaVerifications.inc({ outcome: 'invalid_token' })
+      throw Errors.invalidOneTimeToken()
+    }
+    await codeFailed(user, client, 'signin', replayed)
+    mfaVerifications.inc({ outcome: 'invalid_code' })
+    throw Errors.invalidCode(401)
   }
 
   async function issueRecoveryCodes (trx: Db, userId: string): Promise<string[]> {
@@ -236,13 +252,18 @@ export function createMfaService (deps: MfaServiceDeps) {
 
     /**
      * The second step of a sign-in: the mfa_token from /signin, /login or /token and a code.
-     * The token is held by one verification at a time (claimed in one statement), dies after
-     * 5 wrong codes and is spent by the first right one; wrong codes also count against the
-     * account (429 beyond the limit), whatever token they came with.
+     * The token is spent by the first right code, in the transaction that opens the session,
+     * and dies after 5 wrong codes; wrong codes also count against the account (429 beyond
+     * the limit), whatever token they came with. Both the spending and the count of a wrong
+     * code are single statements on a live token, so concurrent attempts with one token
+     * cannot count past the limit, nor succeed after it: an attempt answered "wrong code" has
+     * been counted, and one the token can no longer take is answered "invalid token", right
+     * code or not.
      */
     async verifySignin (mfaToken: string, code: string, client: ClientInfo): Promise<IssuedTokens> {
       const tokenHash = sha256(mfaToken)
       const now = clock.now()
+      const nowIso = now.toISOString()
       const challenge = await findChallenge(tokenHash)
       if (!challenge) {
         mfaVerifications.inc({ outcome: 'invalid_token' })
@@ -254,38 +275,46 @@ export function createMfaService (deps: MfaServiceDeps) {
         mfaVerifications.inc({ outcome: 'rate_limited' })
         throw error
       }
-      const claimed = await claimChallenge(tokenHash, now.toISOString(), MFA_TOKEN_MAX_FAILURES)
-      const user = claimed ? await findUserById(db, claimed.user_id) : undefined
+      // A token already dead costs no code check. The same conditions are checked again,
+      // atomically, by the statement that spends the token or counts the wrong code.
+      const live = challenge.used_at === null && toDate(challenge.expires_at) > now && challenge.failed_attempts < MFA_TOKEN_MAX_FAILURES
+      const user = live ? await userById(challenge.user_id) : undefined
       // An mfa_token stands for the password as it was when it was issued: once the password
       // is changed or reset (the owner's answer to a leaked one), a sign-in begun with the old
       // password cannot be completed.
-      if (!claimed || !user || passwordChangedSince(user, claimed.created_at)) {
+      if (!user || passwordChangedSince(user, challenge.created_at)) {
         mfaVerifications.inc({ outcome: 'invalid_token' })
         throw Errors.invalidOneTimeToken()
       }
       const match = await matchFactor(user, code)
+      if (!match) {
+        const counted = await countWrongCode(tokenHash, nowIso, MFA_TOKEN_MAX_FAILURES)
+        return await signinCodeRefused(user, client, counted, false)
+      }
       // Deactivated (or made unverified) since the password step; only revealed with a right
-      // code. The token stays spent.
-      const refusal = match ? signInRefusal(user, config) : undefined
+      // code, and the token is spent.
+      const refusal = signInRefusal(user, config)
       if (refusal) {
+        if (!(await spendChallenge(undefined, tokenHash, nowIso, MFA_TOKEN_MAX_FAILURES))) return await signinCodeRefused(user, client, false, false)
         mfaVerifications.inc({ outcome: refusal.error.code })
         throw refusal.error
       }
-      const tokens = match && await deps.inSessionTransaction(async (trx, openSession) => {
-        if (!(await consume(trx, user.id, match))) return undefined
+      const outcome = await deps.inSessionTransaction(async (trx, openSession): Promise<{ tokens: IssuedTokens } | { spent: boolean }> => {
+        const spent = await spendChallenge(trx, tokenHash, nowIso, MFA_TOKEN_MAX_FAILURES)
+        if (!spent) return { spent: false }
+        if (!(await consume(trx, user.id, match))) {
+          // Right, but used up by a concurrent sign-in: a wrong code for this token.
+          await unspendAfterUsedCode(trx, tokenHash)
+          return { spent: true }
+        }
         if (match.kind === 'recovery_code') await audit.record(AuditEvents.mfaRecoveryCodeUsed, event(user.id, client, { during: 'signin' }), trx)
         await audit.record(AuditEvents.signinSuccess, event(user.id, client, { method: match.kind }), trx)
-        return openSession(toUser(user), { ...client, clientId: claimed.client_id ?? undefined }, SECOND_STEP_AMR)
+        return { tokens: await openSession(toUser(user), { ...client, clientId: spent.client_id ?? undefined }, SECOND_STEP_AMR) }
       })
-      if (!tokens) {
-        await releaseChallengeAfterFailure(db, tokenHash)
-        await codeFailed(user, client, 'signin', match !== undefined)
-        mfaVerifications.inc({ outcome: 'invalid_code' })
-        throw Errors.invalidCode(401)
-      }
+      if (!('tokens' in outcome)) return await signinCodeRefused(user, client, outcome.spent, outcome.spent)
       await limiter.reset(user.id)
       mfaVerifications.inc({ outcome: match.kind === 'totp' ? 'success_totp' : 'success_recovery_code' })
-      return tokens
+      return outcome.tokens
     }
   }
   return service

@@ -15,7 +15,7 @@ import { addSeconds, type Clock, toIso } from '../lib/clock.js'
 import { newId, sha256 } from '../lib/crypto.js'
 import { passkeySignins } from '../metrics/metrics.js'
 import { toUser } from '../users/users.mapper.js'
-import { findUserById } from '../users/users.repository.js'
+import { findUserById, signInUserLookups } from '../users/users.repository.js'
 import { signInRefusal } from '../users/sign-in-eligibility.js'
 import type { UserDto } from '../users/users.schemas.js'
 import type { UserRow } from '../users/users.table.js'
@@ -73,6 +73,7 @@ export type PasskeysService = ReturnType<typeof createPasskeysService>
 export function createPasskeysService (deps: PasskeysServiceDeps) {
   const { db, config, clock, limiter, audit } = deps
   const { takeWebauthnChallenge, findPasskeyByCredentialId, advancePasskeyCounter } = passkeyStatements(deps.statements)
+  const { userById } = signInUserLookups(deps.statements)
   const { rpId, rpName, origin } = config.mfa
   const mailDeps = { config, clock }
 
@@ -244,7 +245,7 @@ export function createPasskeysService (deps: PasskeysServiceDeps) {
       if (userHandle !== undefined && Buffer.from(userHandle, 'base64url').toString('utf8') !== passkey.user_id) {
         return refused('invalid_passkey', client, passkey.user_id, 'user_handle_mismatch')
       }
-      const user = await findUserById(db, passkey.user_id)
+      const user = await userById(passkey.user_id)
       if (!user) return refused('invalid_passkey', client, null, 'unknown_credential')
       // The sign-in rule of every way in, told only to the key's holder.
       const refusal = signInRefusal(user, config)

@@ -1,6 +1,7 @@
 import { newId } from '../lib/crypto.js'
 import { type Insertable, PostgresAdapter, sql, type Updateable } from 'kysely'
 import type { Db } from '../database.js'
+import { columnsOf, type StatementPreparer } from '../db/prepared-statement.js'
 import type { UserRow, UsersTable } from './users.table.js'
 
 export interface NewUser {
@@ -34,6 +35,33 @@ export function newUserRow (user: NewUser): Insertable<UsersTable> {
     password_changed_at: user.now,
     created_at: user.now,
     updated_at: user.now
+  }
+}
+
+// Named, never `*`: see StatementPreparer.compile.
+const USER_COLUMNS = columnsOf<UserRow>()([
+  'id', 'email', 'username', 'username_lower', 'name', 'password_hash', 'role', 'is_active', 'is_superuser',
+  'is_verified', 'is_primary', 'mfa_enabled', 'password_changed_at', 'created_at', 'updated_at'
+])
+
+/**
+ * The user look-ups of the sign-in paths (password, second step, passkey), compiled once per
+ * database: the same rows as `findUserById` and `findUserByEmail`, without building the query
+ * on every attempt. Other callers, and any transaction, use those two.
+ */
+export function signInUserLookups (statements: StatementPreparer) {
+  const byId = statements.compile<{ id: string }, UserRow>('authd_user_by_id',
+    (db, slot) => db.selectFrom('users').select(USER_COLUMNS).where('id', '=', slot('id')))
+  const byEmail = statements.compile<{ email: string }, UserRow>('authd_user_by_email',
+    (db, slot) => db.selectFrom('users').select(USER_COLUMNS).where('email', '=', slot('email')))
+  return {
+    async userById (id: string): Promise<UserRow | undefined> {
+      return (await byId({ id }))[0]
+    },
+    /** `email` normalised (normalizeEmail), as stored. */
+    async userByEmail (email: string): Promise<UserRow | undefined> {
+      return (await byEmail({ email }))[0]
+    }
   }
 }
 
