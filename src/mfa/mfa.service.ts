@@ -299,19 +299,19 @@ export function createMfaService (deps: MfaServiceDeps) {
         mfaVerifications.inc({ outcome: refusal.error.code })
         throw refusal.error
       }
-      const outcome = await deps.inSessionTransaction(async (trx, openSession): Promise<{ tokens: IssuedTokens } | { spent: boolean }> => {
+      const outcome = await deps.inSessionTransaction(async (trx, openSession): Promise<{ tokens: IssuedTokens } | { refused: 'dead_token' | 'used_code' }> => {
         const spent = await spendChallenge(trx, tokenHash, nowIso, MFA_TOKEN_MAX_FAILURES)
-        if (!spent) return { spent: false }
+        if (!spent) return { refused: 'dead_token' }
         if (!(await consume(trx, user.id, match))) {
           // Right, but used up by a concurrent sign-in: a wrong code for this token.
           await unspendAfterUsedCode(trx, tokenHash)
-          return { spent: true }
+          return { refused: 'used_code' }
         }
         if (match.kind === 'recovery_code') await audit.record(AuditEvents.mfaRecoveryCodeUsed, event(user.id, client, { during: 'signin' }), trx)
         await audit.record(AuditEvents.signinSuccess, event(user.id, client, { method: match.kind }), trx)
         return { tokens: await openSession(toUser(user), { ...client, clientId: spent.client_id ?? undefined }, SECOND_STEP_AMR) }
       })
-      if (!('tokens' in outcome)) return await signinCodeRefused(user, client, outcome.spent, outcome.spent)
+      if ('refused' in outcome) return await signinCodeRefused(user, client, outcome.refused === 'used_code', outcome.refused === 'used_code')
       await limiter.reset(user.id)
       mfaVerifications.inc({ outcome: match.kind === 'totp' ? 'success_totp' : 'success_recovery_code' })
       return outcome.tokens
