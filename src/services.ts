@@ -122,7 +122,7 @@ export async function buildServices (app: FastifyInstance, config: Config, deps:
   await auditRetention.firstRun
 
   // With two-step verification on, a right password starts the second step instead of a session.
-  const auth = createAuthService({ db, statements: database.statements, config, clock, hasher, signer, liveness, sessions, rateLimits, audit, passwordPolicy, secondStep: (user, client) => issueMfaChallenge(db, clock, user.id, client.clientId) })
+  const auth = createAuthService({ db, statements: database.statements, config, clock, hasher, signer, liveness, sessions, rateLimits, audit, passwordPolicy, secondStep: (user, client) => issueMfaChallenge(db, clock, user, client.clientId) })
   const mfa = createMfaService({ db, statements: database.statements, config, clock, sessions, limiter: rateLimits.mfaPerAccount, audit, confirmPassword: auth.confirmPassword, inSessionTransaction: auth.inSessionTransaction })
   const mfaAdmin = createMfaAdminService({ db, config, clock, sessions })
   const passkeys = createPasskeysService({ db, statements: database.statements, config, clock, limiter: rateLimits.passkeyPerIp, audit, inSessionTransaction: auth.inSessionTransaction })

@@ -18,7 +18,7 @@ import { type AuthRateLimits, isRateLimited } from '../rate-limits/rate-limit.js
 import type { TokenSigner } from '../tokens/jwt.js'
 import { toUser } from '../users/users.mapper.js'
 import { normalizeEmail } from '../lib/email.js'
-import { findUserByEmail, findUserById, insertUser, newUserRow, signInUserLookups, updateUser } from '../users/users.repository.js'
+import { findUserByEmail, findUserById, insertUser, newUserRow, passwordStillCurrent, signInUserLookups, updateUser, upgradePasswordHash } from '../users/users.repository.js'
 import type { UserDto } from '../users/users.schemas.js'
 import type { UserRow } from '../users/users.table.js'
 import { afterPasswordChange, enqueueAccountExistsMail, enqueueUsernameTakenMail, enqueueWelcomeMail } from '../mail/account-mail.js'
@@ -275,8 +275,15 @@ export function createAuthService (deps: AuthServiceDeps) {
       }
       if (hasher.needsRehash(user.password_hash)) {
         // Parameters were raised (or the hash came from another system): upgrade it now that
-        // we hold the plain password, once, on this successful sign-in.
-        await updateUser(db, user.id, { password_hash: await hasher.hash(password) })
+        // we hold the plain password, once, on this successful sign-in. The row returned
+        // carries the hash now stored, which is what opens the session (passwordStillCurrent).
+        const upgraded = await upgradePasswordHash(db, user.id, user.password_hash, await hasher.hash(password))
+        if (upgraded) return upgraded
+        // Another write came first: a concurrent sign-in's upgrade, or a password change. The
+        // password is checked against the hash stored now.
+        const current = await userByEmail(email)
+        if (!current || !(await hasher.verify(current.password_hash, password))) throw Errors.invalidCredentials()
+        return current
       }
       return user
     },
@@ -320,7 +327,16 @@ export function createAuthService (deps: AuthServiceDeps) {
         await rateLimits.signinPerAccount.reset(email)
         throw Errors.mfaRequired(mfaToken)
       }
-      const tokens = await startSession(toUser(user), client, PASSWORD_AMR)
+      // Opened only while the verified hash is still the user's: a password change that
+      // commits during the hash check must not be outlived by the session it would revoke.
+      const tokens = await db.transaction().execute(async (trx) => {
+        if (!(await passwordStillCurrent(trx, user.id, user.password_hash))) return undefined
+        return startSession(toUser(user), client, PASSWORD_AMR, trx)
+      })
+      if (!tokens) {
+        signinAttempts.inc({ outcome: 'invalid_credentials' })
+        throw Errors.invalidCredentials()
+      }
       await enforceSessionCap(user.id)
       signinAttempts.inc({ outcome: 'success' })
       // Outside a transaction, like the failures: the hot path stays one insert, and an audit

@@ -57,9 +57,15 @@ export function addresseeName (user: Pick<UserRow, 'name' | 'is_verified'>): str
   return user.is_verified === 1 ? user.name : null
 }
 
-/** After any password change: the "if this wasn't you" notice, and older reset links stop working. */
+/** After any password change: the "if this wasn't you" notice; older reset links and half-finished sign-ins stop working. */
 export async function afterPasswordChange (trx: Db, deps: MailDeps, user: UserRow): Promise<void> {
   await voidTokens(trx, user.id, 'password_reset', deps.clock.now().toISOString())
+  // A half-finished sign-in (an mfa_token) stands for the old password: voided in the change's
+  // transaction, after the user's row is written and before its sessions are revoked. A token
+  // issued while the change was in flight is gone, and a second step that spent one first has
+  // committed its session before the revocation runs (it holds the token's row until then).
+  // By table, not through mfa/, which builds on this module.
+  await trx.deleteFrom('mfa_challenges').where('user_id', '=', user.id).execute()
   await enqueue(trx, deps, 'password_changed', user.email,
     templates.password_changed({ name: addresseeName(user), forgotUrl: linkTo(deps.config, 'forgot-password') }))
 }

@@ -65,6 +65,28 @@ export function signInUserLookups (statements: StatementPreparer) {
   }
 }
 
+/**
+ * In `trx`: true while `passwordHash` (the hash a sign-in just verified) is still the user's.
+ * What a password opens (a session, a second step) is written in the same transaction, so a
+ * password change commits either before (then false) or after, when it revokes or voids what
+ * was opened. On PostgreSQL the row is locked `for share`: a change in flight is waited for,
+ * and the check sees its result; on SQLite, write transactions run one at a time.
+ */
+export async function passwordStillCurrent (trx: Db, userId: string, passwordHash: string): Promise<boolean> {
+  let current = trx.selectFrom('users').select('id').where('id', '=', userId).where('password_hash', '=', passwordHash)
+  if (trx.getExecutor().adapter instanceof PostgresAdapter) current = current.forShare()
+  return (await current.executeTakeFirst()) !== undefined
+}
+
+/**
+ * Replaces the hash of a successful sign-in with a stronger one, only if it is still the hash
+ * that was verified: the user's row as written, or undefined when another write (a concurrent
+ * upgrade, a password change) came first.
+ */
+export function upgradePasswordHash (db: Db, id: string, verifiedHash: string, newHash: string): Promise<UserRow | undefined> {
+  return db.updateTable('users').set({ password_hash: newHash }).where('id', '=', id).where('password_hash', '=', verifiedHash).returningAll().executeTakeFirst()
+}
+
 export function findUserById (db: Db, id: string): Promise<UserRow | undefined> {
   return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst()
 }
