@@ -339,8 +339,8 @@ export function createAuthService (deps: AuthServiceDeps) {
       }
       await enforceSessionCap(user.id)
       signinAttempts.inc({ outcome: 'success' })
-      // Outside a transaction, like the failures: the hot path stays one insert, and an audit
-      // outage must not turn every sign-in into a 500.
+      // Outside the session's transaction, like the failures: that transaction stays one check
+      // and one insert, and an audit outage must not turn every sign-in into a 500.
       await audit(AuditEvents.signinSuccess, user.id, client)
       await rateLimits.signinPerAccount.reset(email)
       return tokens
