@@ -283,6 +283,12 @@ export function createAuthService (deps: AuthServiceDeps) {
         // password is checked against the hash stored now.
         const current = await userByEmail(email)
         if (!current || !(await hasher.verify(current.password_hash, password))) throw Errors.invalidCredentials()
+        // The other write may also have deactivated the account or changed its e-mail's state.
+        const refusalNow = signInRefusal(current, config)
+        if (refusalNow) {
+          await audit(AuditEvents.signinFailure, current.id, client, { email, reason: refusalNow.reason })
+          throw refusalNow.error
+        }
         return current
       }
       return user

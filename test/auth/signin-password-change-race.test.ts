@@ -57,3 +57,35 @@ test('a password change that commits during the sign-in\'s hash check: no second
   assert.equal(response.json().code, 'invalid_credentials')
   assert.equal(after.challenges, before.challenges)
 })
+
+test('a hash upgrade that loses to another write re-checks the account as it is now: deactivated meanwhile, no session', async (t) => {
+  const clock = fakeClock()
+  const inner = createArgon2Hasher({ memoryKib: 1024, timeCost: 1, parallelism: 1 })
+  let during: (() => Promise<void>) | undefined
+  // Every stored hash asks for an upgrade; the upgrade's hash runs `during` first, as a
+  // concurrent sign-in's upgrade and an administrator's deactivation committing then would.
+  const hasher: PasswordHasher = {
+    ...inner,
+    needsRehash: () => during !== undefined,
+    hash: async (password) => {
+      const run = during
+      during = undefined
+      if (run) await run()
+      return inner.hash(password)
+    }
+  }
+  const { app, databaseUrl } = await buildTestAppWithDatabase(t, {}, { clock, hasher })
+  const db = openDirectDb(t, databaseUrl)
+  const owner = await signUp(app)
+  const sessions = async () => (await db.selectFrom('sessions').select('id').where('user_id', '=', owner.userId).execute()).length
+  const before = await sessions()
+  const upgradedElsewhere = await inner.hash(owner.password)
+  during = async () => {
+    await db.updateTable('users').set({ password_hash: upgradedElsewhere, is_active: 0 }).where('id', '=', owner.userId).execute()
+  }
+  const response = await app.inject({ method: 'POST', url: '/api/v1/auth/signin', payload: { email: owner.email, password: owner.password } })
+  assert.equal(during, undefined, 'the upgrade ran')
+  assert.equal(response.statusCode, 403, response.body)
+  assert.equal(response.json().code, 'inactive_user')
+  assert.equal(await sessions(), before)
+})
