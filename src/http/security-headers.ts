@@ -56,7 +56,10 @@ export function createSecurityHeaders (config: Config): SecurityHeaders {
     },
     // HSTS only means something over https; sent over http it would be ignored anyway.
     strictTransportSecurity: https ? { maxAge: 31_536_000, includeSubDomains: true } : false,
-    referrerPolicy: { policy: 'no-referrer' as const }
+    referrerPolicy: { policy: 'no-referrer' as const },
+    // DENY, as `frame-ancestors 'none'` says to browsers that read CSP (helmet's default,
+    // SAMEORIGIN, would let a page of this origin frame the service in older ones).
+    xFrameOptions: { action: 'deny' as const }
   }
   const api = headersOf(helmet({
     ...common,

@@ -89,7 +89,7 @@ test('security headers on every response; /docs gets the policy Swagger UI needs
   for (const url of ['/healthz', '/api/v1/nowhere', '/.well-known/jwks.json']) {
     const response = await app.inject({ method: 'GET', url })
     assert.equal(response.headers['x-content-type-options'], 'nosniff', url)
-    assert.equal(response.headers['x-frame-options'], 'SAMEORIGIN', url)
+    assert.equal(response.headers['x-frame-options'], 'DENY', url)
     assert.match(String(response.headers['content-security-policy']), /default-src 'none'/, url)
     assert.match(String(response.headers['content-security-policy']), /frame-ancestors 'none'/, url)
     assert.match(String(response.headers['strict-transport-security']), /max-age=31536000/, url)
